@@ -1,0 +1,35 @@
+"""Every default of every setting newsarchive adds, in one place.
+
+Components read ``crawler.settings.get(NAME, default_settings.NAME)`` so they work in any Scrapy
+project, not only with ``newsarchive.settings``. Each one is documented in the README's table.
+"""
+
+from __future__ import annotations
+
+#: Root folder of the run folders: ``<root>/<spider>/<run id>/``.
+NEWSARCHIVE_OUTPUT = "output"
+#: Run identifier; empty means a UTC timestamp chosen when the crawl starts.
+NEWSARCHIVE_RUN_ID = ""
+#: Folder of the third-party corpora used by tests and benchmarks.
+NEWSARCHIVE_CORPORA = "../shared/corpora"
+#: Contact address added to the User-Agent and to every warcinfo record.
+NEWSARCHIVE_CONTACT = "https://github.com/newsarchive/newsarchive"
+
+#: Archive every HTTP exchange to WARC.
+NEWSARCHIVE_WARC_ENABLED = True
+#: WARC file name prefix: ``<prefix>-<run id>-<serial>.warc.gz``.
+NEWSARCHIVE_WARC_PREFIX = "newsarchive"
+#: Start a new WARC file once the current one reaches this many bytes.
+NEWSARCHIVE_WARC_MAX_SIZE = 1024**3
+#: Write a revisit record when a payload was already archived in this run.
+NEWSARCHIVE_WARC_DEDUPE = True
+#: Write a metadata record with the extracted item next to each article's response.
+NEWSARCHIVE_WARC_METADATA = True
+
+#: Extract articles with trafilatura + the Pangea profile.
+NEWSARCHIVE_EXTRACT_ENABLED = True
+
+#: Write items.jsonl into the run folder (in addition to any -o/-O feed).
+NEWSARCHIVE_RUNFOLDER_ENABLED = True
+#: Print a human summary of the run when the spider closes.
+NEWSARCHIVE_SUMMARY_ENABLED = True

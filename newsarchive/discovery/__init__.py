@@ -1,0 +1,1 @@
+"""Scrapy-free discovery: sitemaps, feeds and Pangea URL shapes."""

@@ -1,0 +1,45 @@
+"""URL shapes of the Pangea CMS (RFE/RL, VOA and their language services).
+
+Articles live at ``/a/<slug>/<id>.html``, ``/a/<id>.html`` (slugless, the majority on
+non-Latin-script services) and the legacy ``/content/<slug>/<id>.html``. The numeric id is one
+global space across all services, so it is the article's identity.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+_ARTICLE_PATH = re.compile(r"^/(?:a|content)/(?:[^/?#]+/)?(\d{4,12})\.html$")
+_NEVER_HOSTS = re.compile(r"(^|\.)(showcase\.pangea-cms\.com|pangea-cms\.com)$|(^|[.-])(preview|staging|stage|dev)[.-]")
+
+#: Path prefixes of Pangea pages that are never articles.
+NON_ARTICLE_PREFIXES = ("/z/", "/p/", "/av/", "/amp/", "/embed/", "/api/", "/s", "/author/")
+
+
+def article_id(url: str) -> str | None:
+    """The Pangea article id of an article URL, or None when the URL is not an article."""
+    parts = urlsplit(url)
+    if parts.query:
+        return None
+    match = _ARTICLE_PATH.match(parts.path)
+    return match.group(1) if match else None
+
+
+def is_excluded_host(host: str) -> bool:
+    """Preview, staging and showcase hosts are never fetched."""
+    return bool(_NEVER_HOSTS.search(host.lower()))
+
+
+def sitemap_role(url: str) -> str:
+    """``news``, ``latest``, ``sections``, ``videos``, ``archive`` or ``other`` for a child sitemap."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
+    match = re.match(r"^sitemap_\d+_([a-z0-9]+)\.xml(?:\.gz)?$", name)
+    if not match:
+        return "other"
+    suffix = match.group(1)
+    if suffix.isdigit():
+        return "archive"
+    if suffix in ("news", "latest", "sections", "videos"):
+        return suffix
+    return "other"

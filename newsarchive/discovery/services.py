@@ -1,0 +1,59 @@
+"""The RFE/RL service hosts, kept as data in ``newsarchive/data/rferl_services.json``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+
+@dataclass(frozen=True)
+class Service:
+    host: str
+    language: str
+    name: str
+
+    @property
+    def short_names(self) -> tuple[str, ...]:
+        """``www.svoboda.org`` → ``svoboda.org``, ``svoboda``; ``rus.azattyq.org`` → ``rus.azattyq``."""
+        bare = self.host.removeprefix("www.")
+        labels = bare.rsplit(".", 1)[0]
+        return (bare, labels)
+
+
+@cache
+def rferl_services() -> tuple[Service, ...]:
+    """All RFE/RL language-service hosts."""
+    raw = json.loads(files("newsarchive").joinpath("data/rferl_services.json").read_text("utf-8"))
+    return tuple(Service(**row) for row in raw["services"])
+
+
+def select_services(names: str | None) -> list[Service]:
+    """Resolve ``-a sites=`` (hosts or short names, comma-separated); all when empty.
+
+    Raises ValueError naming the unknown entries and how to list the known ones.
+    """
+    services = rferl_services()
+    if not names or not names.strip():
+        return list(services)
+    index: dict[str, Service] = {}
+    for service in services:
+        index[service.host] = service
+        for short in service.short_names:
+            index.setdefault(short, service)
+    chosen: list[Service] = []
+    unknown: list[str] = []
+    for raw_name in names.split(","):
+        name = raw_name.strip().lower().removeprefix("https://").removeprefix("http://").strip("/")
+        if not name:
+            continue
+        service = index.get(name)
+        if service is None:
+            unknown.append(raw_name.strip())
+        elif service not in chosen:
+            chosen.append(service)
+    if unknown:
+        known = ", ".join(s.host for s in services)
+        raise ValueError(f"unknown RFE/RL site(s) {', '.join(unknown)}; known hosts: {known}")
+    return chosen

@@ -1,0 +1,1 @@
+"""Scrapy components of newsarchive (thin adapters around the Scrapy-free core)."""

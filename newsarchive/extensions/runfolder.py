@@ -1,0 +1,122 @@
+"""Own the run folder: create it, point ``latest`` at it when done, summarise the run.
+
+The summary is what a person reads after ``scrapy crawl``: how many articles and notices, which
+WARC files, where the JSONL is. It goes to the log and, when enabled, to standard output.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from newsarchive import default_settings as defaults
+from newsarchive.runfolder import run_folder
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunFolderConfig:
+    output: str
+    run_id: str
+    summary: bool
+
+
+def summarize(folder: Path, stats: dict, reason: str) -> str:
+    """A short human summary of a finished run."""
+    warcs = sorted(folder.glob("*.warc.gz"))
+    items = folder / "items.jsonl"
+    notices = {
+        key.rsplit("/", 1)[-1]: value
+        for key, value in stats.items()
+        if key.startswith("newsarchive/extract/notice/")
+    }
+    dropped = sum(
+        v for k, v in stats.items() if k.startswith("newsarchive/extract/not_article/")
+    )
+    failed = sum(
+        v
+        for k, v in stats.items()
+        if k.startswith(("newsarchive/fetch/failed/", "newsarchive/discovery/failed/"))
+    )
+    lines = [
+        f"newsarchive run {folder.name} finished ({reason})",
+        f"  articles:        {stats.get('newsarchive/extract/articles', 0)}",
+        "  legal notices:   "
+        + (", ".join(f"{n} {kind}" for kind, n in sorted(notices.items())) or "none"),
+        f"  not articles:    {dropped}   failed URLs: {failed}"
+        f"   robots.txt skips: {stats.get('robotstxt/forbidden', 0)}",
+        f"  HTTP responses:  {stats.get('downloader/response_count', 0)}"
+        f"   archived records: {stats.get('newsarchive/warc/response', 0)} responses,"
+        f" {stats.get('newsarchive/warc/revisit', 0)} revisits",
+        f"  WARC files:      {len(warcs)} in {folder}",
+        *[f"    {w.name}  ({w.stat().st_size:,} bytes)" for w in warcs],
+        f"  JSONL:           {items}",
+    ]
+    return "\n".join(lines)
+
+
+def write_stats(path: Path, stats: dict) -> None:
+    """Dump the crawl stats as JSON (datetimes as ISO strings), atomically."""
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(stats, indent=1, sort_keys=True, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class RunFolderExtension:
+    """Create the run folder at open; at close, update ``latest`` and print the summary."""
+
+    def __init__(self, crawler: Crawler, config: RunFolderConfig) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.folder: Path | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunFolderExtension:
+        settings = crawler.settings
+        if not settings.getbool(
+            "NEWSARCHIVE_RUNFOLDER_ENABLED", defaults.NEWSARCHIVE_RUNFOLDER_ENABLED
+        ):
+            raise NotConfigured("NEWSARCHIVE_RUNFOLDER_ENABLED is false")
+        config = RunFolderConfig(
+            output=settings.get("NEWSARCHIVE_OUTPUT", defaults.NEWSARCHIVE_OUTPUT),
+            run_id=settings.get("NEWSARCHIVE_RUN_ID") or "run",
+            summary=settings.getbool(
+                "NEWSARCHIVE_SUMMARY_ENABLED", defaults.NEWSARCHIVE_SUMMARY_ENABLED
+            ),
+        )
+        extension = cls(crawler, config)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        # engine_stopped comes after every spider_closed handler (WARC files closed, feeds done).
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.folder = run_folder(self.config.output, spider.name, self.config.run_id)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        logger.info("Run folder: %s", self.folder)
+
+    def engine_stopped(self) -> None:
+        if self.folder is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        reason = str(stats.get("finish_reason", "unknown"))
+        latest = self.folder.parent / "latest"
+        tmp = self.folder.parent / f".latest-{os.getpid()}"
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        tmp.symlink_to(self.folder.name, target_is_directory=True)
+        os.replace(tmp, latest)
+        write_stats(self.folder / "stats.json", stats)
+        text = summarize(self.folder, stats, reason)
+        logger.info("%s", text)
+        if self.config.summary:
+            print(text, file=sys.stdout, flush=True)

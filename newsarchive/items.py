@@ -1,0 +1,152 @@
+"""The one item schema of newsarchive.
+
+Every JSONL line written by a crawl is an :class:`ArticleItem`. The JSON Schema in
+``docs/item.schema.json`` is generated from these dataclasses (``python -m newsarchive.schema``),
+and ``tests/test_items.py`` checks schema, docs and real crawl output against each other.
+
+:class:`FetchedPage` is the internal hand-over from a spider to the extraction pipeline; it never
+reaches a feed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class LegalNotice:
+    """A legal label the publisher prints next to the article, kept out of ``text``."""
+
+    kind: str
+    """``undesirable-organization`` (Russian 2024 designation of RFE/RL) or ``foreign-agent``
+    (the Russian "foreign agent" label)."""
+
+    text: str
+    """The notice as printed, whitespace-normalised, paragraphs separated by a blank line."""
+
+    language: str
+    """Language of the notice text (BCP 47, e.g. ``en``, ``ru``, ``uk``)."""
+
+    location: str
+    """Where in the page it was found: ``article-body`` (inside the body container),
+    ``after-body`` (a block after the body), ``footer``, or ``elsewhere``."""
+
+
+@dataclass
+class WarcRef:
+    """Provenance: the WARC response record an item was extracted from."""
+
+    filename: str
+    """WARC file name (final name, without ``.open``), relative to the run folder."""
+
+    offset: int
+    """Byte offset of the (gzip-member) record in that file."""
+
+    length: int
+    """Length in bytes of the compressed record."""
+
+    record_id: str
+    """``WARC-Record-ID`` of the response record, e.g. ``<urn:uuid:...>``."""
+
+    payload_digest: str
+    """``WARC-Payload-Digest`` of the response record (``sha1:BASE32``)."""
+
+
+@dataclass
+class Extractor:
+    """What produced ``text`` and the metadata."""
+
+    name: str
+    """Extraction pipeline name, ``newsarchive``."""
+
+    version: str
+    """``newsarchive/<version> trafilatura/<version>``."""
+
+
+@dataclass
+class ArticleItem:
+    """One archived news article, as written to ``items.jsonl``."""
+
+    url: str
+    """The URL that was fetched (after redirects)."""
+
+    site: str
+    """Host name of the service, e.g. ``www.svoboda.org``."""
+
+    article_id: str | None = None
+    """Pangea numeric article id (global across all RFE/RL services), as a string."""
+
+    canonical_url: str | None = None
+    """``<link rel=canonical>`` / ``og:url`` of the page, absolute."""
+
+    language: str | None = None
+    """BCP 47 language tag, from the page, JSON-LD or news sitemap (e.g. ``en``, ``ru``, ``fa``)."""
+
+    title: str | None = None
+    """Headline, without site-name suffix or trailing whitespace."""
+
+    description: str | None = None
+    """Standfirst / meta description."""
+
+    authors: list[str] = field(default_factory=list)
+    """Author names as bylined, in page order; empty when there is no byline."""
+
+    published: str | None = None
+    """Publication time, ISO 8601 in UTC (``2012-02-07T12:34:00Z``)."""
+
+    modified: str | None = None
+    """Last modification time, ISO 8601 in UTC."""
+
+    section: str | None = None
+    """Section / category name."""
+
+    tags: list[str] = field(default_factory=list)
+    """Keywords / tags given by the publisher."""
+
+    image: str | None = None
+    """Lead image URL."""
+
+    text: str = ""
+    """Clean article text: paragraphs separated by a blank line; no captions, no navigation,
+    no legal notice."""
+
+    legal_notice: LegalNotice | None = None
+    """The legal notice printed with the article, or null."""
+
+    publication: str | None = None
+    """Publication name from the Google News sitemap (``news:publication/news:name``)."""
+
+    discovered_from: str | None = None
+    """URL of the sitemap or feed that listed this article."""
+
+    fetched_at: str | None = None
+    """When the response was received, ISO 8601 in UTC."""
+
+    http_status: int | None = None
+    """HTTP status of the archived response."""
+
+    warc: WarcRef | None = None
+    """Where the response record this item came from is stored."""
+
+    extractor: Extractor | None = None
+    """Name and version of what produced the text."""
+
+    run_id: str | None = None
+    """Identifier of the crawl run that produced this item."""
+
+
+@dataclass
+class FetchedPage:
+    """Internal: an article response handed from a spider to the extraction pipeline."""
+
+    url: str
+    site: str
+    body: bytes
+    encoding: str
+    http_status: int
+    fetched_at: str
+    article_id: str | None = None
+    warc: WarcRef | None = None
+    hints: dict[str, Any] = field(default_factory=dict)
+    """What discovery already knows (news-sitemap title, language, publication date...)."""

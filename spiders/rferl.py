@@ -1,0 +1,240 @@
+"""The ``rferl`` spider: RFE/RL and its language services, discovered from their sitemaps.
+
+Discovery goes robots.txt → sitemap index → the ``_news`` and ``_latest`` sitemaps (plus the
+numbered archive slices with ``-a since=YYYY-MM-DD``). Article ids are global across services,
+so each article is fetched once even when listed under two URL forms.
+
+Arguments: ``-a sites=www.rferl.org,svoboda`` (hosts or short names; default all services),
+``-a since=2025-01-01`` (walk the archive slices, keep what changed on or after that day),
+``-a feeds=0`` (do not try RSS feeds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from protego import Protego
+from scrapy.http import Response, TextResponse
+from scrapy.utils.gz import gunzip
+
+from newsarchive.discovery.dates import iso_utc, parse_day
+from newsarchive.discovery.feeds import NotAFeed, iter_feed
+from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role
+from newsarchive.discovery.services import select_services
+from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
+from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
+from newsarchive.items import FetchedPage, WarcRef
+
+#: Child sitemaps always read; archive slices only with ``since``.
+DEFAULT_SITEMAP_ROLES = ("news", "latest")
+#: Where Pangea services publish their main RSS feed (``<link rel=alternate>`` on every page).
+PANGEA_FEED_PATH = "/api/"
+
+
+class RferlSpider(scrapy.Spider):
+    """Archive RFE/RL articles from every (or the chosen) language-service site."""
+
+    name = "rferl"
+
+    def __init__(
+        self, sites: str | None = None, since: str | None = None, feeds: str = "1", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.services = select_services(sites)
+        self.since: date | None = parse_day(since) if since else None
+        self.use_feeds = str(feeds).strip().lower() not in ("0", "false", "no", "off")
+        self.hosts = {s.host: s for s in self.services if not is_excluded_host(s.host)}
+        self.allowed_domains = list(self.hosts)
+        self._hints: dict[str, dict[str, Any]] = {}
+
+    # -- discovery -------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for host in self.hosts:
+            yield scrapy.Request(
+                f"https://{host}/robots.txt",
+                callback=self.parse_robots,
+                errback=self.discovery_failed,
+                meta={"handle_httpstatus_list": [404, 410], "newsarchive_role": "robots"},
+                priority=100,
+            )
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        host = urlsplit(response.url).hostname or ""
+        sitemaps: list[str] = []
+        robots = None
+        if response.status == 200 and isinstance(response, TextResponse):
+            robots = Protego.parse(response.text)
+            sitemaps = [u for u in robots.sitemaps if urlsplit(u).hostname == host]
+        if not sitemaps:
+            sitemaps = [f"https://{host}/sitemap.xml"]
+            self.logger.info("No Sitemap line in %s; trying %s", response.url, sitemaps[0])
+        for url in sitemaps:
+            yield self._sitemap_request(url, role="index")
+        if self.use_feeds:
+            feed = urljoin(response.url, PANGEA_FEED_PATH)
+            agent = self.settings.get("USER_AGENT", "*")
+            if robots is not None and not robots.can_fetch(feed, agent):
+                self.crawler.stats.inc_value("newsarchive/discovery/feed_disallowed")
+                self.logger.info("Not reading feed %s: disallowed by robots.txt", feed)
+            else:
+                yield scrapy.Request(
+                    feed,
+                    callback=self.parse_feed,
+                    errback=self.discovery_failed,
+                    meta={"newsarchive_role": "feed"},
+                    priority=50,
+                )
+
+    def _sitemap_request(self, url: str, role: str) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_sitemap,
+            errback=self.discovery_failed,
+            meta={"newsarchive_role": f"sitemap:{role}"},
+            priority=90 if role in ("index", "news") else 80,
+        )
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        try:
+            entries = list(iter_sitemap(body))
+        except NotASitemap as exc:
+            stats.inc_value("newsarchive/discovery/not_a_sitemap")
+            self.logger.warning("Ignoring %s: %s", response.url, exc)
+            return
+        stats.inc_value("newsarchive/discovery/sitemaps")
+        for entry in entries:
+            if entry.loc.endswith((".xml", ".xml.gz")) and "/sitemap" in entry.loc:
+                yield from self._follow_child_sitemap(entry)
+            else:
+                yield from self._article_request(entry, response.url)
+
+    def _follow_child_sitemap(self, entry: SitemapEntry) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        if urlsplit(entry.loc).hostname not in self.hosts:
+            stats.inc_value("newsarchive/discovery/offsite_sitemap")
+            return
+        role = sitemap_role(entry.loc)
+        wanted = role in DEFAULT_SITEMAP_ROLES or (
+            role == "archive"
+            and self.since is not None
+            and (entry.lastmod is None or entry.lastmod.date() >= self.since)
+        )
+        if not wanted:
+            stats.inc_value(f"newsarchive/discovery/sitemap_skipped/{role}")
+            return
+        yield self._sitemap_request(entry.loc, role)
+
+    def _article_request(self, entry: SitemapEntry, source: str) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        stats.inc_value("newsarchive/discovery/urls")
+        host = urlsplit(entry.loc).hostname or ""
+        if host not in self.hosts:
+            stats.inc_value("newsarchive/discovery/offsite_url")
+            self.logger.debug("Off the service hosts, not fetched: %s", entry.loc)
+            return
+        aid = article_id(entry.loc)
+        if aid is None:
+            stats.inc_value("newsarchive/discovery/not_article_url")
+            return
+        news = entry.news
+        published = news.publication_date if news else None
+        if self.since is not None:
+            moment = published or entry.lastmod
+            if moment is not None and moment.date() < self.since:
+                stats.inc_value("newsarchive/discovery/before_since")
+                return
+        hints = self._hints.get(aid)
+        is_new = hints is None
+        if hints is None:
+            hints = self._hints[aid] = {"discovered_from": source}
+        if news is not None:
+            # Merge in place: the request already queued shares this dict.
+            hints.update(
+                {
+                    k: v
+                    for k, v in {
+                        "news_title": news.title,
+                        "news_language": news.language,
+                        "news_publication_date": iso_utc(news.publication_date),
+                        "publication": news.publication,
+                    }.items()
+                    if v
+                }
+            )
+        if entry.lastmod is not None:
+            hints.setdefault("lastmod", iso_utc(entry.lastmod))
+        if not is_new:
+            stats.inc_value("newsarchive/discovery/duplicate_article")
+            return
+        stats.inc_value("newsarchive/discovery/articles")
+        yield scrapy.Request(
+            entry.loc,
+            callback=self.parse_article,
+            errback=self.fetch_failed,
+            meta={"newsarchive_hints": hints, "newsarchive_article_id": aid},
+        )
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            entries = list(iter_feed(response.body))
+        except NotAFeed as exc:
+            self.crawler.stats.inc_value("newsarchive/discovery/not_a_feed")
+            self.logger.warning("Ignoring feed %s: %s", response.url, exc)
+            return
+        for item in entries:
+            yield from self._article_request(
+                SitemapEntry(loc=urljoin(response.url, item.link), lastmod=item.published),
+                response.url,
+            )
+
+    # -- articles --------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[FetchedPage]:
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("newsarchive/fetch/not_html")
+            self.logger.warning("Not an HTML page, archived only: %s", response.url)
+            return
+        location = response.meta.get(META_KEY)
+        fetched_at = response.meta.get(FETCHED_AT_KEY)
+        yield FetchedPage(
+            url=response.url,
+            site=urlsplit(response.url).hostname or "",
+            body=response.body,
+            encoding=response.encoding,
+            http_status=response.status,
+            fetched_at=iso_utc(fetched_at) or "",
+            article_id=article_id(response.url) or response.meta.get("newsarchive_article_id"),
+            warc=WarcRef(
+                filename=location.filename,
+                offset=location.offset,
+                length=location.length,
+                record_id=location.record_id,
+                payload_digest=location.payload_digest or "",
+            )
+            if location is not None
+            else None,
+            hints=dict(response.meta.get("newsarchive_hints") or {}),
+        )
+
+    # -- failures --------------------------------------------------------------------------
+    def discovery_failed(self, failure) -> None:
+        self._failed(failure, "discovery")
+
+    def fetch_failed(self, failure) -> None:
+        self._failed(failure, "fetch")
+
+    def _failed(self, failure, phase: str) -> None:
+        request = failure.request
+        reason = failure.value.__class__.__name__
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            reason = f"http_{response.status}"
+        self.crawler.stats.inc_value(f"newsarchive/{phase}/failed/{reason}")
+        self.logger.error("%s failed for %s: %s", phase, request.url, failure.getErrorMessage())
