@@ -28,7 +28,7 @@ from newsarchive.archive.records import (
 )
 
 OPEN_SUFFIX = ".open"
-_SAFE_PART = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE_PART = re.compile(r"[^A-Za-z0-9_-]+|\.{2,}")
 
 
 @dataclass(frozen=True)
