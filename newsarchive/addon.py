@@ -25,7 +25,9 @@ class NewsarchiveAddon:
 
     def update_settings(self, settings: BaseSettings) -> None:
         run_id = settings.get("NEWSARCHIVE_RUN_ID") or new_run_id()
-        settings.set("NEWSARCHIVE_RUN_ID", check_run_id(run_id), priority="addon")
+        # Keep the priority the value already has (project settings outrank add-ons).
+        priority = max(settings.getpriority("NEWSARCHIVE_RUN_ID") or 0, 15)
+        settings.set("NEWSARCHIVE_RUN_ID", check_run_id(run_id), priority=priority)
         settings["DOWNLOADER_MIDDLEWARES"][WARC_MIDDLEWARE] = WARC_MIDDLEWARE_ORDER
         settings["ITEM_PIPELINES"][EXTRACT_PIPELINE] = 300
         settings["EXTENSIONS"][RUNFOLDER_EXTENSION] = 500

@@ -142,7 +142,7 @@ class FetchedPage:
 
     url: str
     site: str
-    body: bytes
+    body: bytes = field(repr=False)
     encoding: str
     http_status: int
     fetched_at: str

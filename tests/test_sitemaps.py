@@ -63,9 +63,7 @@ def test_real_index_lists_archive_slices_with_seven_digit_lastmod(corpora):
 def test_real_latest_sitemaps_have_slugless_and_slugged_articles(corpora):
     body = _read(corpora / "rferl/sitemaps/www.svoboda.org/sitemap_2_latest.xml.gz")
     ids = [article_id(e.loc) for e in iter_sitemap(body)]
-    slugless = [
-        e.loc for e in iter_sitemap(body) if e.loc.count("/") == 4 and article_id(e.loc)
-    ]
+    slugless = [e.loc for e in iter_sitemap(body) if e.loc.count("/") == 4 and article_id(e.loc)]
     assert sum(i is not None for i in ids) > 1000
     assert len(slugless) > 1000
 

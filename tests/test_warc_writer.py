@@ -94,7 +94,7 @@ def test_gzip_payload_is_stored_encoded_and_digest_matches(tmp_path):
         )
     )
     path = writer.close()[0]
-    response = [r for r, _ in records(path) if r.rec_type == "response"][0]
+    response = next(r for r, _ in records(path) if r.rec_type == "response")
     assert response.http_headers.get_header("Content-Encoding") == "gzip"
     assert response.http_headers.get_header("X-Crawler-Transfer-Encoding") == "chunked"
     assert response.http_headers.get_header("Transfer-Encoding") is None
@@ -103,7 +103,7 @@ def test_gzip_payload_is_stored_encoded_and_digest_matches(tmp_path):
             if record.rec_type == "response":
                 assert record.raw_stream.read() == encoded
                 # content_stream() decodes Content-Encoding, as replay tools do.
-    assert [b for r, b in records(path) if r.rec_type == "response"][0] == HTML
+    assert next(b for r, b in records(path) if r.rec_type == "response") == HTML
     assert warcio_check(path).returncode == 0
 
 
@@ -113,7 +113,7 @@ def test_identical_payload_becomes_revisit(tmp_path):
     second = writer.write_exchange(exchange(url="https://www.rferl.org/robots.txt", payload=b"x"))
     path = writer.close()[0]
     assert second.record_type == "revisit"
-    revisit = [r for r, _ in records(path) if r.rec_type == "revisit"][0]
+    revisit = next(r for r, _ in records(path) if r.rec_type == "revisit")
     assert revisit.rec_headers.get_header("WARC-Refers-To") == first.record_id
     assert revisit.rec_headers.get_header("WARC-Refers-To-Target-URI") == (
         "https://www.rferl.org/robots.txt"

@@ -157,7 +157,11 @@ class RotatingWarcWriter:
                 self.revisits_written += 1
             location = self._write(record)
             if original is None and self.config.dedupe and exchange.payload:
-                self._seen[digest] = (exchange.url, warc_date(exchange.fetched_at), location.record_id)
+                self._seen[digest] = (
+                    exchange.url,
+                    warc_date(exchange.fetched_at),
+                    location.record_id,
+                )
             self._write(build_request_record(writer, exchange, concurrent_to=location.record_id))
             self._file.flush()
             return location

@@ -11,7 +11,9 @@ import re
 from urllib.parse import urlsplit
 
 _ARTICLE_PATH = re.compile(r"^/(?:a|content)/(?:[^/?#]+/)?(\d{4,12})\.html$")
-_NEVER_HOSTS = re.compile(r"(^|\.)(showcase\.pangea-cms\.com|pangea-cms\.com)$|(^|[.-])(preview|staging|stage|dev)[.-]")
+_NEVER_HOSTS = re.compile(
+    r"(^|\.)(showcase\.pangea-cms\.com|pangea-cms\.com)$|(^|[.-])(preview|staging|stage|dev)[.-]"
+)
 
 #: Path prefixes of Pangea pages that are never articles.
 NON_ARTICLE_PREFIXES = ("/z/", "/p/", "/av/", "/amp/", "/embed/", "/api/", "/s", "/author/")
@@ -32,7 +34,7 @@ def is_excluded_host(host: str) -> bool:
 
 
 def sitemap_role(url: str) -> str:
-    """``news``, ``latest``, ``sections``, ``videos``, ``archive`` or ``other`` for a child sitemap."""
+    """The role of a child sitemap: news, latest, sections, videos, archive or other."""
     name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
     match = re.match(r"^sitemap_\d+_([a-z0-9]+)\.xml(?:\.gz)?$", name)
     if not match:

@@ -16,7 +16,7 @@ class Service:
 
     @property
     def short_names(self) -> tuple[str, ...]:
-        """``www.svoboda.org`` → ``svoboda.org``, ``svoboda``; ``rus.azattyq.org`` → ``rus.azattyq``."""
+        """Names users may type: ``svoboda.org`` and ``svoboda`` for ``www.svoboda.org``."""
         bare = self.host.removeprefix("www.")
         labels = bare.rsplit(".", 1)[0]
         return (bare, labels)

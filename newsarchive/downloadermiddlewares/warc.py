@@ -115,7 +115,10 @@ class WarcArchiveMiddleware:
                 warcinfo=(
                     ("operator", self.config.contact),
                     ("http-header-user-agent", self.crawler.settings.get("USER_AGENT", "")),
-                    ("robots", "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore"),
+                    (
+                        "robots",
+                        "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+                    ),
                     ("description", f"newsarchive crawl by spider {spider.name!r}"),
                 ),
             )

@@ -39,9 +39,7 @@ def summarize(folder: Path, stats: dict, reason: str) -> str:
         for key, value in stats.items()
         if key.startswith("newsarchive/extract/notice/")
     }
-    dropped = sum(
-        v for k, v in stats.items() if k.startswith("newsarchive/extract/not_article/")
-    )
+    dropped = sum(v for k, v in stats.items() if k.startswith("newsarchive/extract/not_article/"))
     failed = sum(
         v
         for k, v in stats.items()
@@ -117,6 +115,7 @@ class RunFolderExtension:
         os.replace(tmp, latest)
         write_stats(self.folder / "stats.json", stats)
         text = summarize(self.folder, stats, reason)
-        logger.info("%s", text)
         if self.config.summary:
             print(text, file=sys.stdout, flush=True)
+        else:
+            logger.info("%s", text)

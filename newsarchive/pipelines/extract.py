@@ -76,7 +76,7 @@ class ExtractPipeline:
         if not ok:
             key = _STAT_SAFE.sub("_", reason.lower())[:40] or "unknown"
             stats.inc_value(f"newsarchive/extract/not_article/{key}")
-            raise DropItem(f"not an article ({reason}): {item.url}")
+            raise DropItem(f"not an article ({reason}): {item.url}", log_level="INFO")
         try:
             fields = extract(html, item.url, hints=item.hints)
         except Exception as exc:

@@ -1,0 +1,219 @@
+"""End to end: the unmodified ``rferl`` spider crawls the sample site over loopback HTTPS.
+
+One crawl (with ``since=`` so the 2012 archive slice, and the seed article, are included) is
+shared by the tests of this module; a second, default crawl checks what ``since`` adds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+import pytest
+from protego import Protego
+from warcio.archiveiterator import ArchiveIterator
+
+from newsarchive.webdouble import WebDouble
+from tests.crawl_helpers import SAMPLE_HOSTS, load_expected, run_crawl
+
+pytestmark = pytest.mark.slow
+
+SEED = "https://www.rferl.org/a/russian_foreign_minister_lavrov_to_syria_on_diplomatic_mission/24475926.html"
+
+
+@pytest.fixture(scope="module")
+def expected(sample_site):
+    return load_expected(sample_site)
+
+
+@pytest.fixture(scope="module")
+def crawl(sample_site, tmp_path_factory):
+    double = WebDouble(sample_site).start()
+    print(f"webdouble listening on {double.proxy_url}")
+    try:
+        result = run_crawl(
+            double,
+            tmp_path_factory.mktemp("out"),
+            "-a",
+            f"sites={SAMPLE_HOSTS}",
+            "-a",
+            "since=2012-01-01",
+            run_id="full",
+        )
+    finally:
+        double.stop()
+    assert result.returncode == 0, result.stdout[-3000:] + result.log[-5000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def by_id(crawl):
+    return {item["article_id"]: item for item in crawl.items}
+
+
+def test_one_item_per_article(crawl, expected):
+    ids = [item["article_id"] for item in crawl.items]
+    assert len(ids) == len(set(ids)), "an article was emitted twice"
+    assert sorted(ids) == sorted(a["article_id"] for a in expected["articles"])
+
+
+def test_fields_match_ground_truth(by_id, expected):
+    for want in expected["articles"]:
+        got = by_id[want["article_id"]]
+        where = want["url"]
+        assert got["title"] == want["title"], where
+        assert got["authors"] == want["authors"], where
+        assert got["published"] == want["published"], where
+        assert got["language"].split("-")[0] == want["language"], where
+        assert got["site"] == want["site"], where
+        assert got["section"] == want["section"], where
+        assert got["canonical_url"] == want["canonical_url"], where
+        assert got["http_status"] == 200, where
+        assert got["run_id"] == "full"
+        assert got["extractor"]["name"] == "newsarchive"
+        urls = {want["url"], *want.get("alternate_urls", [])}
+        assert got["url"] in urls, where
+
+
+def test_text_is_clean(by_id, expected):
+    for want in expected["articles"]:
+        text = by_id[want["article_id"]]["text"]
+        where = want["url"]
+        assert want["first_paragraph"] in text, where
+        assert want["last_paragraph"] in text, where
+        paragraphs = [p for p in text.split("\n\n") if p.strip()]
+        assert len(paragraphs) >= want["paragraph_count"], where
+        for caption in want["captions"]:
+            assert text.count(caption) == 0, (where, caption)
+
+
+def test_legal_notices(by_id, expected):
+    for want in expected["articles"]:
+        got = by_id[want["article_id"]]
+        if want["notice"] is None:
+            assert got["legal_notice"] is None, want["url"]
+            continue
+        notice = got["legal_notice"]
+        assert notice is not None, want["url"]
+        assert {k: notice[k] for k in ("kind", "language", "location")} == want["notice"]
+        # The notice never leaks into the article text.
+        for sentence in notice["text"].split("\n\n"):
+            assert sentence[:60] not in got["text"], (want["url"], sentence)
+    seed = by_id["24475926"]
+    assert seed["url"] == SEED
+    assert seed["legal_notice"]["text"].startswith(
+        'RFE/RL has been declared an "undesirable organization" by the Russian government.'
+    )
+    assert "To find out more, click here." in seed["legal_notice"]["text"]
+    assert "undesirable" not in seed["text"]
+
+
+def test_nothing_disallowed_or_offsite_is_requested(crawl, expected, sample_site):
+    hosts = set(SAMPLE_HOSTS.split(","))
+    robots = {
+        host: Protego.parse((sample_site / host / "robots.txt").read_text("utf-8"))
+        for host in hosts
+    }
+    fetched = [r for r in crawl.requests if r["method"] in ("GET", "HEAD")]
+    assert fetched
+    for request in fetched:
+        assert request["host"] in hosts, request
+        url = f"https://{request['host']}{request['path']}"
+        assert robots[request["host"]].can_fetch(url, "newsarchive"), url
+    urls = {f"https://{r['host']}{r['path']}" for r in fetched}
+    assert not urls & set(expected["disallowed"])
+    assert crawl.stats.get("newsarchive/discovery/feed_disallowed", 0) >= 3
+
+
+def test_each_article_fetched_once_and_redirect_followed(crawl, expected):
+    paths = [r["path"] for r in crawl.requests if r["method"] == "GET"]
+    for want in expected["articles"]:
+        aid = want["article_id"]
+        hits = [p for p in paths if p.endswith(f"/{aid}.html") and "/content/" not in p]
+        assert len(hits) == 1, (aid, hits)
+    for redirect in expected["redirects"]:
+        assert urlsplit(redirect["from"]).path in paths
+
+
+def test_non_articles_are_counted_not_emitted(crawl, expected):
+    emitted = {item["url"] for item in crawl.items}
+    fetched_non_articles = 0
+    for page in expected["non_articles"]:
+        assert page["url"] not in emitted
+        if page["kind"] in ("video", "liveblog"):
+            fetched_non_articles += 1
+    counted = sum(
+        v for k, v in crawl.stats.items() if k.startswith("newsarchive/extract/not_article/")
+    )
+    assert counted == fetched_non_articles
+    assert crawl.stats.get("newsarchive/discovery/not_a_sitemap") == 1
+    assert "pressroom.rferl.org/sitemap.xml" in crawl.log
+    assert "not a sitemap" in crawl.log
+
+
+def test_warcs_pass_warcio_check(crawl):
+    assert crawl.warcs
+    assert not list(crawl.folder.glob("*.open"))
+    for path in crawl.warcs:
+        check = subprocess.run(
+            [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_every_exchange_is_archived(crawl):
+    archived = set()
+    kinds: dict[str, int] = {}
+    for path in crawl.warcs:
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                kinds[record.rec_type] = kinds.get(record.rec_type, 0) + 1
+                if record.rec_type in ("response", "revisit"):
+                    archived.add(record.rec_headers.get_header("WARC-Target-URI"))
+    assert kinds["warcinfo"] == len(crawl.warcs)
+    assert kinds["request"] == kinds["response"] + kinds.get("revisit", 0)
+    assert kinds["metadata"] == len(crawl.items)
+    fetched = {f"https://{r['host']}{r['path']}" for r in crawl.requests if r["method"] == "GET"}
+    assert fetched <= archived
+
+
+def test_provenance_resolves(crawl):
+    for item in crawl.items:
+        ref = item["warc"]
+        with open(crawl.folder / ref["filename"], "rb") as fh:
+            fh.seek(ref["offset"])
+            chunk = fh.read(ref["length"])
+        record = next(iter(ArchiveIterator(io.BytesIO(chunk))))
+        assert record.rec_type == "response"
+        assert record.rec_headers.get_header("WARC-Record-ID") == ref["record_id"]
+        assert record.rec_headers.get_header("WARC-Target-URI") == item["url"]
+        assert record.rec_headers.get_header("WARC-Payload-Digest") == ref["payload_digest"]
+
+
+def test_summary_is_printed(crawl):
+    assert f"articles:        {len(crawl.items)}" in crawl.stdout
+    assert "items.jsonl" in crawl.stdout
+    assert (crawl.folder.parent / "latest").resolve() == crawl.folder.resolve()
+
+
+def test_default_crawl_reads_only_news_and_latest(sample_site, expected, tmp_path):
+    with WebDouble(sample_site) as double:
+        result = run_crawl(double, tmp_path, "-a", "sites=www.rferl.org", run_id="default")
+    assert result.returncode == 0, result.log[-3000:]
+    want = {
+        a["article_id"]
+        for a in expected["articles"]
+        if a["site"] == "www.rferl.org" and a["in_default_crawl"]
+    }
+    assert {item["article_id"] for item in result.items} == want
+    paths = {r["path"] for r in result.requests}
+    assert "/sitemap_8_2.xml.gz" not in paths
+    assert "/sitemap_8_sections.xml.gz" not in paths
+    assert all(r["host"] == "www.rferl.org" for r in result.requests)
+    json.dumps(result.stats)
