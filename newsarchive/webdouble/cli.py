@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunked", action="store_true", help="use chunked transfer coding")
     parser.add_argument("--log", type=Path, help="append one JSON line per request here")
     parser.add_argument("--port-file", type=Path, help="write the bound port to this file")
+    parser.add_argument("--faults", type=Path, help="JSON list of fault rules (see faults.py)")
     return parser
 
 
@@ -48,7 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         double = WebDouble(
-            args.root, port=args.port, gzip=args.gzip, chunked=args.chunked, log_path=args.log
+            args.root,
+            port=args.port,
+            gzip=args.gzip,
+            chunked=args.chunked,
+            log_path=args.log,
+            faults=args.faults,
         )
         try:
             double.start()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from newsarchive.webdouble.content import Reply, build_reply, error_reply, normalize_host
+from newsarchive.webdouble.faults import FaultError, Faults, send_fault
 
 if TYPE_CHECKING:
     from newsarchive.webdouble.server import DoubleHTTPServer
@@ -133,6 +134,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.send_error(400, "unsupported request target")
             return
         host = normalize_host(hostport)
+        if host is not None and self._send_fault(host, path, query, scheme):
+            return
         if host is None:
             reply = error_reply(400, "bad host", self.server.options.cookies)
         else:
@@ -143,6 +146,24 @@ class ProxyHandler(BaseHTTPRequestHandler):
                     500, f"cannot read: {exc.strerror}", self.server.options.cookies
                 )
         self._send(reply, head, host=host or hostport or "", scheme=scheme)
+
+    def _send_fault(self, host: str, path: str, query: str, scheme: str) -> bool:
+        """Misbehave as a fault rule or fault sidecar says (see faults.py); False: no fault."""
+        faults: Faults | None = getattr(self.server, "faults", None)
+        try:
+            fault = faults.match(host, path, query) if faults is not None else None
+        except FaultError as exc:
+            self._send(error_reply(500, str(exc), self.server.options.cookies), False, host=host)
+            return True
+        if fault is None:
+            return False
+        full = path + (f"?{query}" if query else "")
+
+        def record(status: int, sent: int) -> None:
+            self._record(status, sent, host=host, path=full, scheme=scheme)
+
+        send_fault(self, fault, record)
+        return True
 
     def _send(self, reply: Reply, head: bool, **where: Any) -> None:
         """Frame and write one reply, logging it first so a client never outruns the log."""

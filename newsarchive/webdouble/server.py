@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from newsarchive.webdouble.content import SiteOptions
+from newsarchive.webdouble.faults import Faults, load_rules
 from newsarchive.webdouble.handler import ProxyHandler
 from newsarchive.webdouble.tls import server_context
 
@@ -125,6 +126,7 @@ class WebDouble:
         gzip: bool = False,
         chunked: bool = False,
         log_path: str | Path | None = None,
+        faults: str | Path | list[dict[str, Any]] | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
@@ -140,6 +142,8 @@ class WebDouble:
         ]
         self.options = SiteOptions(self.root, gzip=gzip, chunked=chunked, cookies=cookies)
         self._log = RequestLog()
+        # Fault rules and fault sidecars (faults.py): always on, inert without rules/sidecars.
+        self.faults = Faults(self.root, load_rules(faults))
         self._server: DoubleHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._bound_port: int | None = None
@@ -155,6 +159,7 @@ class WebDouble:
         except BaseException:
             self._log.close()
             raise
+        self._server.faults = self.faults
         self._bound_port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever,
