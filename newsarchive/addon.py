@@ -14,10 +14,17 @@ from newsarchive.runfolder import check_run_id, new_run_id
 WARC_MIDDLEWARE = "newsarchive.downloadermiddlewares.warc.WarcArchiveMiddleware"
 EXTRACT_PIPELINE = "newsarchive.pipelines.extract.ExtractPipeline"
 RUNFOLDER_EXTENSION = "newsarchive.extensions.runfolder.RunFolderExtension"
+REPLAY_MIDDLEWARE = "newsarchive.downloadermiddlewares.replay.ReplayMiddleware"
+SELFCHECK_EXTENSION = "newsarchive.extensions.selfcheck.SelfCheckExtension"
+WIRE_HEADERS_HANDLER = "newsarchive.downloadhandlers.wireheaders.WireHeadersDownloadHandler"
 
 #: After HttpCompressionMiddleware (590), RedirectMiddleware (600) and RetryMiddleware (550)
 #: in the response direction, so every raw exchange is seen before Scrapy rewrites it.
 WARC_MIDDLEWARE_ORDER = 950
+#: Last in the request direction (the request is complete, as it would go on the wire) and so
+#: first in the response direction: replayed responses pass WARC (which skips them), cache,
+#: stats, redirect, decompression and retry like downloaded ones.
+REPLAY_MIDDLEWARE_ORDER = 960
 
 
 class NewsarchiveAddon:
@@ -29,8 +36,17 @@ class NewsarchiveAddon:
         priority = max(settings.getpriority("NEWSARCHIVE_RUN_ID") or 0, 15)
         settings.set("NEWSARCHIVE_RUN_ID", check_run_id(run_id), priority=priority)
         settings["DOWNLOADER_MIDDLEWARES"][WARC_MIDDLEWARE] = WARC_MIDDLEWARE_ORDER
+        settings["DOWNLOADER_MIDDLEWARES"][REPLAY_MIDDLEWARE] = REPLAY_MIDDLEWARE_ORDER
         settings["ITEM_PIPELINES"][EXTRACT_PIPELINE] = 300
         settings["EXTENSIONS"][RUNFOLDER_EXTENSION] = 500
+        # Lower than the run folder's, so its engine_stopped handler runs before the summary.
+        settings["EXTENSIONS"][SELFCHECK_EXTENSION] = 400
+        if settings.getbool("NEWSARCHIVE_WARC_ENABLED", default_settings.NEWSARCHIVE_WARC_ENABLED):
+            # Twisted hides Transfer-Encoding & co.; this handler gives them back to the WARC.
+            handlers = settings["DOWNLOAD_HANDLERS"]
+            for scheme in ("http", "https"):
+                if scheme not in handlers:  # a project's own handler wins
+                    handlers[scheme] = WIRE_HEADERS_HANDLER
         if settings.getbool(
             "NEWSARCHIVE_RUNFOLDER_ENABLED", default_settings.NEWSARCHIVE_RUNFOLDER_ENABLED
         ):

@@ -33,3 +33,13 @@ NEWSARCHIVE_EXTRACT_ENABLED = True
 NEWSARCHIVE_RUNFOLDER_ENABLED = True
 #: Print a human summary of the run when the spider closes.
 NEWSARCHIVE_SUMMARY_ENABLED = True
+
+#: At the close of a run, write the CDXJ index of its WARCs to ``indexes/index.cdxj``.
+NEWSARCHIVE_CDXJ_ENABLED = True
+#: At the close of a run, package it as ``<spider>-<run id>.wacz`` (WACZ 1.1.1).
+NEWSARCHIVE_WACZ_ENABLED = True
+#: At the close of a run, check WARCs, item provenance and WACZ; a failure fails the run.
+NEWSARCHIVE_SELFCHECK_ENABLED = True
+
+#: Replay: a WARC, WACZ or run folder to answer every request from (no network); empty = off.
+NEWSARCHIVE_REPLAY = ""

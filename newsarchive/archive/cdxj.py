@@ -1,0 +1,97 @@
+"""The CDXJ index of a run's WARC files, built with ``cdxj-indexer`` (the pywb/WACZ format).
+
+One sorted ``indexes/index.cdxj`` per run folder: the key pywb, ReplayWeb.page and the WACZ
+format use to find a capture, and the way :mod:`newsarchive.archive.check` resolves an item's
+provenance without scanning WARCs. Each line also carries ``warc-record-id``, so an item's
+``warc.record_id`` can be matched exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdxj_indexer.main import CDXJIndexer
+
+#: Where the index of a run folder lives, relative to the folder (same name inside a WACZ).
+INDEX_PATH = Path("indexes") / "index.cdxj"
+
+#: Records a replay tool can serve. ``metadata`` records (our extracted items) share the
+#: article's URL and would otherwise compete with the page itself.
+INDEXED_RECORDS = ("response", "revisit", "resource")
+
+#: Extra field so lines can be matched to items by record id, not only by offset.
+RECORD_ID_FIELD = "warc-record-id"
+
+
+@dataclass(frozen=True)
+class CdxjEntry:
+    """One parsed CDXJ line."""
+
+    urlkey: str
+    timestamp: str
+    url: str
+    filename: str
+    offset: int
+    length: int
+    record_id: str | None
+    mime: str | None
+    status: str | None
+    digest: str | None
+
+
+def write_cdxj(warcs: Iterable[Path], output: Path) -> int:
+    """Index ``warcs`` into a sorted CDXJ file at ``output`` (atomically); return its lines.
+
+    File names in the index are base names, as in a WACZ's ``archive/`` folder.
+    """
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".tmp")
+    indexer = CDXJIndexer(
+        str(tmp),
+        [str(path) for path in warcs],
+        sort=True,
+        fields=RECORD_ID_FIELD,
+        records=",".join(INDEXED_RECORDS),
+    )
+    indexer.process_all()
+    if not tmp.exists():  # no input file at all: an empty index, not a missing one
+        tmp.write_text("", encoding="utf-8")
+    os.replace(tmp, output)
+    with output.open("rb") as fh:
+        return sum(1 for _ in fh)
+
+
+def parse_line(line: str) -> CdxjEntry:
+    """Parse ``<urlkey> <timestamp> <json>``; raise ValueError naming the problem."""
+    parts = line.rstrip("\n").split(" ", 2)
+    if len(parts) != 3:
+        raise ValueError(f"not a CDXJ line (want '<urlkey> <timestamp> <json>'): {line[:120]!r}")
+    urlkey, timestamp, blob = parts
+    data = json.loads(blob)
+    try:
+        return CdxjEntry(
+            urlkey=urlkey,
+            timestamp=timestamp,
+            url=data["url"],
+            filename=data["filename"],
+            offset=int(data["offset"]),
+            length=int(data["length"]),
+            record_id=data.get(RECORD_ID_FIELD),
+            mime=data.get("mime"),
+            status=data.get("status"),
+            digest=data.get("digest"),
+        )
+    except KeyError as exc:
+        raise ValueError(f"CDXJ line lacks {exc.args[0]!r}: {line[:120]!r}") from None
+
+
+def read_cdxj(path: Path) -> Iterator[CdxjEntry]:
+    """The entries of a CDXJ file, in file order."""
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip() and not line.startswith("!"):
+                yield parse_line(line)

@@ -1,0 +1,257 @@
+"""The self-check of a run folder: do its WARCs, index, items and WACZ hold together?
+
+Run at the close of every crawl and by ``scrapy selfcheck``. Three questions, each answered with
+the tools an archivist would use: does every WARC pass ``warcio check`` (every record parses,
+every block and payload digest verifies); does every item's ``warc`` provenance resolve, through
+the CDXJ index and by seeking to the offset, to the record it names; does the WACZ validate.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from newsarchive.archive.cdxj import INDEX_PATH, CdxjEntry, read_cdxj, write_cdxj
+from newsarchive.archive.wacz import pages_from_items, validate_wacz, write_wacz
+from newsarchive.archive.writer import OPEN_SUFFIX
+
+ITEMS_FILE = "items.jsonl"
+REPORT_FILE = "selfcheck.json"
+#: Problems listed in full; past this, only counted (a broken 1 GiB WARC would list thousands).
+MAX_LISTED = 50
+
+
+@dataclass(frozen=True)
+class SelfCheckOptions:
+    """What to build and check; mirrors the NEWSARCHIVE_{CDXJ,WACZ,SELFCHECK}_ENABLED settings."""
+
+    build_cdxj: bool = True
+    build_wacz: bool = True
+    check: bool = True
+    #: Rebuild the index and WACZ even if they exist (the crawl always does; the command asks).
+    rebuild: bool = True
+    software: str = "newsarchive"
+
+
+@dataclass
+class SelfCheckReport:
+    """Outcome of :func:`selfcheck_run`; written as ``selfcheck.json`` in the run folder."""
+
+    folder: str
+    passed: bool = True
+    warcs: int = 0
+    records: int = 0
+    items: int = 0
+    items_resolved: int = 0
+    cdxj_lines: int = 0
+    cdxj: str | None = None
+    wacz: str | None = None
+    wacz_bytes: int = 0
+    wacz_pages: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+
+    def problem(self, message: str) -> None:
+        self.passed = False
+        self.problem_count += 1
+        if len(self.problems) < MAX_LISTED:
+            self.problems.append(message)
+
+    def summary_line(self) -> str:
+        """One line for the run summary."""
+        if self.passed:
+            parts = [f"{self.warcs} WARC(s), {self.records} records verified"]
+            if self.items:
+                parts.append(f"{self.items_resolved}/{self.items} items resolved")
+            if self.wacz:
+                parts.append(f"WACZ {Path(self.wacz).name} valid")
+            return "passed: " + ", ".join(parts) + f" ({self.seconds:.1f} s)"
+        first = self.problems[0] if self.problems else "unknown problem"
+        more = (
+            f" (+{self.problem_count - 1} more, see {REPORT_FILE})"
+            if self.problem_count > 1
+            else ""
+        )
+        return f"FAILED: {first}{more}"
+
+
+def check_warc(path: Path) -> tuple[int, list[str]]:
+    """``warcio check`` of one file: (records read, problems)."""
+    problems: list[str] = []
+    records = 0
+    offset: int | None = None
+    try:
+        with path.open("rb") as fh:
+            it = ArchiveIterator(fh, check_digests=True)
+            for record in it:
+                offset = it.get_record_offset()
+                while record.content_stream().read(1024 * 1024):
+                    pass
+                records += 1
+                if record.digest_checker.passed is False:
+                    rid = record.rec_headers.get_header("WARC-Record-ID")
+                    for problem in record.digest_checker.problems:
+                        problems.append(f"{path.name} offset {offset} {rid}: {problem}")
+    except (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError) as exc:
+        where = f"after offset {offset}" if offset is not None else "at the start"
+        problems.append(f"{path.name}: unreadable {where} ({type(exc).__name__}: {exc})")
+    return records, problems
+
+
+def read_record_at(path: Path, offset: int) -> dict[str, Any]:
+    """The WARC headers of the record at ``offset`` (seeking, as a replay tool does)."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        record = next(iter(ArchiveIterator(fh)))
+        headers = record.rec_headers
+        return {
+            "type": headers.get_header("WARC-Type"),
+            "record_id": headers.get_header("WARC-Record-ID"),
+            "url": headers.get_header("WARC-Target-URI"),
+            "payload_digest": headers.get_header("WARC-Payload-Digest"),
+        }
+
+
+def check_provenance(
+    folder: Path, items: Iterable[dict[str, Any]], index: list[CdxjEntry] | None
+) -> tuple[int, int, list[str]]:
+    """Resolve items' ``warc`` through the index and by seeking: (items, resolved, problems)."""
+    by_location = {(e.filename, e.offset): e for e in index or []}
+    count = resolved = 0
+    problems: list[str] = []
+    for item in items:
+        count += 1
+        ref = item.get("warc") or {}
+        label = f"item {item.get('article_id') or item.get('url')}"
+        if not ref.get("filename") or ref.get("offset") is None:
+            problems.append(f"{label}: no warc provenance")
+            continue
+        name, offset = ref["filename"], int(ref["offset"])
+        if index is not None:
+            entry = by_location.get((name, offset))
+            if entry is None:
+                problems.append(f"{label}: {name}@{offset} is not in {INDEX_PATH}")
+                continue
+            if entry.record_id != ref.get("record_id") or entry.length != ref.get("length"):
+                problems.append(f"{label}: {INDEX_PATH} has another record at {name}@{offset}")
+                continue
+        path = folder / name
+        if not path.exists():
+            problems.append(f"{label}: WARC file {name} not in the run folder")
+            continue
+        try:
+            found = read_record_at(path, offset)
+        except (ArchiveLoadFailed, StopIteration, EOFError, OSError, zlib.error, ValueError) as exc:
+            problems.append(f"{label}: no WARC record at {name}@{offset} ({exc})")
+            continue
+        expected = {
+            "record_id": ref.get("record_id"),
+            "url": item.get("url"),
+            "payload_digest": ref.get("payload_digest"),
+        }
+        wrong = [k for k, v in expected.items() if v is not None and found[k] != v]
+        if wrong:
+            problems.append(f"{label}: record at {name}@{offset} differs in {', '.join(wrong)}")
+            continue
+        resolved += 1
+    return count, resolved, problems
+
+
+def _items(path: Path) -> Iterable[dict[str, Any]]:
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def wacz_path(folder: Path) -> Path:
+    """``<run folder>/<spider>-<run id>.wacz``: a name that still says what it is once copied."""
+    return folder / f"{folder.parent.name}-{folder.name}.wacz"
+
+
+def selfcheck_run(folder: Path, options: SelfCheckOptions = SelfCheckOptions()) -> SelfCheckReport:
+    """Build the index and WACZ of a finished run folder (as asked), check it, write the report."""
+    start = time.monotonic()
+    folder = Path(folder)
+    report = SelfCheckReport(folder=str(folder))
+    warcs = sorted(folder.glob("*.warc.gz")) + sorted(folder.glob("*.warc"))
+    for leftover in sorted(folder.glob(f"*.warc*{OPEN_SUFFIX}")):
+        report.problem(f"{leftover.name}: WARC still open (the writer did not close it)")
+    if not warcs:
+        report.problem(f"{folder}: no WARC file in the run folder")
+    index_file = folder / INDEX_PATH
+    index: list[CdxjEntry] | None = None
+    if options.build_cdxj and (options.rebuild or not index_file.exists()):
+        report.cdxj_lines = write_cdxj(warcs, index_file)
+    if index_file.exists():
+        report.cdxj = str(index_file)
+        try:
+            index = list(read_cdxj(index_file))
+            report.cdxj_lines = len(index)
+        except ValueError as exc:
+            report.problem(f"{INDEX_PATH}: {exc}")
+    wacz_file = wacz_path(folder)
+    if options.build_wacz and (options.rebuild or not wacz_file.exists()):
+        _build_wacz(folder, warcs, index_file, wacz_file, options)
+    if wacz_file.exists():
+        report.wacz = str(wacz_file)
+        report.wacz_bytes = wacz_file.stat().st_size
+    if options.check:
+        for warc in warcs:
+            records, problems = check_warc(warc)
+            report.warcs += 1
+            report.records += records
+            for problem in problems:
+                report.problem(problem)
+        report.items, report.items_resolved, problems = check_provenance(
+            folder, _items(folder / ITEMS_FILE), index
+        )
+        for problem in problems:
+            report.problem(problem)
+        if report.wacz:
+            for problem in validate_wacz(wacz_file):
+                report.problem(f"{wacz_file.name}: {problem}")
+    report.seconds = round(time.monotonic() - start, 3)
+    write_report(folder / REPORT_FILE, report)
+    return report
+
+
+def _build_wacz(
+    folder: Path, warcs: list[Path], index_file: Path, wacz_file: Path, options: SelfCheckOptions
+) -> None:
+    """The WACZ needs an index: use the run's, or build a throwaway one if CDXJ is disabled."""
+    temporary = not index_file.exists()
+    index_for_wacz = index_file
+    if temporary:
+        index_for_wacz = folder / f".{INDEX_PATH.name}.for-wacz"
+        write_cdxj(warcs, index_for_wacz)
+    try:
+        write_wacz(
+            wacz_file,
+            warcs,
+            index_for_wacz,
+            pages_from_items(folder / ITEMS_FILE),
+            title=f"newsarchive {folder.parent.name} run {folder.name}",
+            software=options.software,
+            index_name=INDEX_PATH.name,
+        )
+    finally:
+        if temporary and index_for_wacz.exists():
+            index_for_wacz.unlink()
+
+
+def write_report(path: Path, report: SelfCheckReport) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(asdict(report), indent=1), encoding="utf-8")
+    tmp.replace(path)

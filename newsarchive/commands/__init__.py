@@ -1,0 +1,1 @@
+"""newsarchive's Scrapy commands (``COMMANDS_MODULE = "newsarchive.commands"``)."""

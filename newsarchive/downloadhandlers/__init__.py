@@ -1,0 +1,1 @@
+"""Download handlers: Scrapy's HTTP/1.1 handler with the wire details a WARC needs."""
