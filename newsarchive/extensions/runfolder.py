@@ -59,6 +59,8 @@ def summarize(folder: Path, stats: dict, reason: str) -> str:
         *[f"    {w.name}  ({w.stat().st_size:,} bytes)" for w in warcs],
         f"  JSONL:           {items}",
     ]
+    if "newsarchive/selfcheck/summary" in stats:
+        lines.append(f"  self-check:      {stats['newsarchive/selfcheck/summary']}")
     return "\n".join(lines)
 
 
