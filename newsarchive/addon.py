@@ -16,6 +16,10 @@ EXTRACT_PIPELINE = "newsarchive.pipelines.extract.ExtractPipeline"
 RUNFOLDER_EXTENSION = "newsarchive.extensions.runfolder.RunFolderExtension"
 REPLAY_MIDDLEWARE = "newsarchive.downloadermiddlewares.replay.ReplayMiddleware"
 SELFCHECK_EXTENSION = "newsarchive.extensions.selfcheck.SelfCheckExtension"
+ERRORLOG_EXTENSION = "newsarchive.extensions.errorlog.ErrorLogExtension"
+ACCOUNTING_EXTENSION = "newsarchive.extensions.accounting.AccountingExtension"
+BACKOFF_MIDDLEWARE = "newsarchive.downloadermiddlewares.backoff.BackoffRetryMiddleware"
+SCRAPY_RETRY_MIDDLEWARE = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
 WIRE_HEADERS_HANDLER = "newsarchive.downloadhandlers.wireheaders.WireHeadersDownloadHandler"
 
 #: After HttpCompressionMiddleware (590), RedirectMiddleware (600) and RetryMiddleware (550)
@@ -25,6 +29,14 @@ WARC_MIDDLEWARE_ORDER = 950
 #: first in the response direction: replayed responses pass WARC (which skips them), cache,
 #: stats, redirect, decompression and retry like downloaded ones.
 REPLAY_MIDDLEWARE_ORDER = 960
+#: Archive-writing components a replay run switches off.
+REPLAY_DISABLES = (
+    "NEWSARCHIVE_WARC_ENABLED",
+    "NEWSARCHIVE_CDXJ_ENABLED",
+    "NEWSARCHIVE_WACZ_ENABLED",
+    "NEWSARCHIVE_SELFCHECK_ENABLED",
+)
+PROJECT_PRIORITY = 20
 
 
 class NewsarchiveAddon:
@@ -35,10 +47,23 @@ class NewsarchiveAddon:
         # Keep the priority the value already has (project settings outrank add-ons).
         priority = max(settings.getpriority("NEWSARCHIVE_RUN_ID") or 0, 15)
         settings.set("NEWSARCHIVE_RUN_ID", check_run_id(run_id), priority=priority)
+        if settings.get("NEWSARCHIVE_REPLAY"):
+            # A replay run reads an archive and writes none (its items point at the records
+            # they were rebuilt from); a setting given on the command line still wins.
+            for name in REPLAY_DISABLES:
+                if (settings.getpriority(name) or 0) <= PROJECT_PRIORITY:
+                    settings.set(name, False, priority=PROJECT_PRIORITY)
         settings["DOWNLOADER_MIDDLEWARES"][WARC_MIDDLEWARE] = WARC_MIDDLEWARE_ORDER
         settings["DOWNLOADER_MIDDLEWARES"][REPLAY_MIDDLEWARE] = REPLAY_MIDDLEWARE_ORDER
         settings["ITEM_PIPELINES"][EXTRACT_PIPELINE] = 300
         settings["EXTENSIONS"][RUNFOLDER_EXTENSION] = 500
+        settings["EXTENSIONS"][ERRORLOG_EXTENSION] = 510
+        settings["EXTENSIONS"][ACCOUNTING_EXTENSION] = 520
+        if settings.getbool(
+            "NEWSARCHIVE_BACKOFF_ENABLED", default_settings.NEWSARCHIVE_BACKOFF_ENABLED
+        ):  # the backoff subclass takes Scrapy's retry middleware's place (550)
+            settings["DOWNLOADER_MIDDLEWARES"][SCRAPY_RETRY_MIDDLEWARE] = None
+            settings["DOWNLOADER_MIDDLEWARES"][BACKOFF_MIDDLEWARE] = 550
         # Lower than the run folder's, so its engine_stopped handler runs before the summary.
         settings["EXTENSIONS"][SELFCHECK_EXTENSION] = 400
         if settings.getbool("NEWSARCHIVE_WARC_ENABLED", default_settings.NEWSARCHIVE_WARC_ENABLED):

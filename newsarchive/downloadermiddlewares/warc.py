@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 META_KEY = "newsarchive_warc"
 FETCHED_AT_KEY = "newsarchive_fetched_at"
+#: ``response.flags`` entry of responses served by the replay middleware: already archived,
+#: so never written again (a replay run writes no WARC; its items point at the archive read).
+REPLAYED_FLAG = "replayed"
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class WarcArchiveMiddleware:
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
-        if self.writer is None:
+        if self.writer is None or REPLAYED_FLAG in response.flags:
             return response
         exchange = exchange_from_response(request, response)
         location = self.writer.write_exchange(exchange)
@@ -151,6 +154,8 @@ class WarcArchiveMiddleware:
         if self.writer is None or not self.config.metadata_records:
             return
         if not isinstance(item, ArticleItem) or item.warc is None:
+            return
+        if response is not None and REPLAYED_FLAG in response.flags:
             return
         data = ItemAdapter(item).asdict()
         self.writer.write_metadata(item.url, item.warc.record_id, data)
