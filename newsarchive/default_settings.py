@@ -43,3 +43,20 @@ NEWSARCHIVE_SELFCHECK_ENABLED = True
 
 #: Replay: a WARC, WACZ or run folder to answer every request from (no network); empty = off.
 NEWSARCHIVE_REPLAY = ""
+
+#: Write errors.jsonl (one line per URL that failed) in the run folder.
+NEWSARCHIVE_ERRORLOG_ENABLED = True
+#: Account for every requested URL at close (item, error, not article, skip, duplicate).
+NEWSARCHIVE_ACCOUNTING_ENABLED = True
+#: Wait before retries (replaces Scrapy's RetryMiddleware; same RETRY_* settings).
+NEWSARCHIVE_BACKOFF_ENABLED = True
+#: First retry delay in seconds; doubles with every attempt; Retry-After raises it.
+NEWSARCHIVE_BACKOFF_BASE = 1.0
+#: Longest wait before one retry, in seconds (also caps Retry-After).
+NEWSARCHIVE_BACKOFF_MAX_DELAY = 60.0
+#: Largest article page, in bytes after decompression (per-request ``download_maxsize``).
+NEWSARCHIVE_ARTICLE_MAXSIZE = 10 * 1024 * 1024
+#: Seconds one page's extraction may take before it is recorded as failed (0: no bound).
+NEWSARCHIVE_EXTRACT_TIMEOUT = 30.0
+#: Address-space cap of the extraction worker process, in bytes (0: no cap).
+NEWSARCHIVE_EXTRACT_MEMORY = 2 * 1024**3

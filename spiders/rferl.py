@@ -14,25 +14,65 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import charset_normalizer
 import scrapy
 from protego import Protego
 from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
 
+from newsarchive import default_settings
 from newsarchive.discovery.dates import iso_utc, parse_day
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role
 from newsarchive.discovery.services import select_services
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
+from newsarchive.extensions.errorlog import classify, report_failure
 from newsarchive.items import FetchedPage, WarcRef
 
 #: Child sitemaps always read; archive slices only with ``since``.
 DEFAULT_SITEMAP_ROLES = ("news", "latest")
 #: Where Pangea services publish their main RSS feed (``<link rel=alternate>`` on every page).
 PANGEA_FEED_PATH = "/api/"
+
+
+#: Query parameters that only track the reader; an article URL is fetched without them.
+TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid", "_ga"}
+)
+
+
+def strip_tracking(url: str) -> str:
+    """``url`` without ``utm_*`` and click-id parameters (the rest of the query kept in order)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    ]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def body_encoding(response: TextResponse) -> str:
+    """The page's real encoding: a declared UTF-8 that does not decode is detected instead.
+
+    Servers label windows-1251 or other legacy bytes as UTF-8; Scrapy trusts the header and
+    decodes with replacement characters, so the text would be lost.
+    """
+    declared = response.encoding
+    if declared.replace("-", "").lower() != "utf8":
+        return declared
+    try:
+        response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        best = charset_normalizer.from_bytes(response.body).best()
+        if best is not None:
+            return best.encoding
+    return declared
 
 
 class RferlSpider(scrapy.Spider):
@@ -175,11 +215,18 @@ class RferlSpider(scrapy.Spider):
             stats.inc_value("newsarchive/discovery/duplicate_article")
             return
         stats.inc_value("newsarchive/discovery/articles")
+        maxsize = self.settings.getint(
+            "NEWSARCHIVE_ARTICLE_MAXSIZE", default_settings.NEWSARCHIVE_ARTICLE_MAXSIZE
+        )
         yield scrapy.Request(
-            entry.loc,
+            strip_tracking(entry.loc),
             callback=self.parse_article,
             errback=self.fetch_failed,
-            meta={"newsarchive_hints": hints, "newsarchive_article_id": aid},
+            meta={
+                "newsarchive_hints": hints,
+                "newsarchive_article_id": aid,
+                "download_maxsize": maxsize,  # also caps decompression (bombs)
+            },
         )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
@@ -207,7 +254,7 @@ class RferlSpider(scrapy.Spider):
             url=response.url,
             site=urlsplit(response.url).hostname or "",
             body=response.body,
-            encoding=response.encoding,
+            encoding=body_encoding(response),
             http_status=response.status,
             fetched_at=iso_utc(fetched_at) or "",
             article_id=article_id(response.url) or response.meta.get("newsarchive_article_id"),
@@ -231,10 +278,9 @@ class RferlSpider(scrapy.Spider):
         self._failed(failure, "fetch")
 
     def _failed(self, failure, phase: str) -> None:
-        request = failure.request
-        reason = failure.value.__class__.__name__
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            reason = f"http_{response.status}"
-        self.crawler.stats.inc_value(f"newsarchive/{phase}/failed/{reason}")
-        self.logger.error("%s failed for %s: %s", phase, request.url, failure.getErrorMessage())
+        kind, reason = classify(failure)
+        if kind != "error":  # robots.txt / off-scope refusals are skips, counted by Scrapy
+            self.logger.info("Not fetched (%s): %s", reason, failure.request.url)
+        else:
+            self.crawler.stats.inc_value(f"newsarchive/{phase}/failed/{reason}")
+        report_failure(self.crawler, failure, phase)  # errors.jsonl, log line, accounting

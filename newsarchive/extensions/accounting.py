@@ -1,0 +1,146 @@
+"""At close, say what became of every URL the spider asked for: nothing may go missing.
+
+Each request the spider yields is tagged with its origin URL when first scheduled (retries and
+redirects keep the tag). Its fate is the strongest thing that happened to it, in this order:
+an item; a line in ``errors.jsonl``; an archived response that is not an article (counted by
+reason: ``robots``, ``sitemap:news``, ``not_html``, the extractor's verdict, ...); a robots.txt
+or off-scope skip; a duplicate (the dupe filter dropped it, or it redirected to a URL another
+request fetched). Anything else is *unaccounted*, a bug, and fails the run.
+
+Stats: ``newsarchive/accounting/<outcome>[/<reason>]`` and ``newsarchive/accounting/requested``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response, TextResponse
+
+from newsarchive import default_settings as defaults
+from newsarchive.extensions.errorlog import (
+    NOT_ARTICLE_PREFIX,
+    ORIGIN_KEY,
+    report_error,
+    url_outcome,
+)
+from newsarchive.runstatus import mark_failed
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "newsarchive/accounting/"
+#: Outcomes from strongest to weakest; a URL ends in the strongest one it reached.
+OUTCOMES = ("item", "error", "not_article", "skipped", "duplicate")
+_RANK = {name: i for i, name in enumerate(OUTCOMES)}
+_SLUG = re.compile(r"[^a-z0-9_:-]+")
+
+
+def _slug(text: str) -> str:
+    return _SLUG.sub("_", text.lower()).strip("_")[:40] or "unknown"
+
+
+class AccountingExtension:
+    """Track the fate of every requested URL and write the sums into the stats at close."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.fate: dict[str, tuple[str, str] | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AccountingExtension:
+        if not crawler.settings.getbool(
+            "NEWSARCHIVE_ACCOUNTING_ENABLED", defaults.NEWSARCHIVE_ACCOUNTING_ENABLED
+        ):
+            raise NotConfigured("NEWSARCHIVE_ACCOUNTING_ENABLED is false")
+        ext = cls(crawler)
+        connect = crawler.signals.connect
+        connect(ext.request_scheduled, signal=signals.request_scheduled)
+        connect(ext.request_dropped, signal=signals.request_dropped)
+        connect(ext.response_received, signal=signals.response_received)
+        connect(ext.item_scraped, signal=signals.item_scraped)
+        connect(ext.item_dropped, signal=signals.item_dropped)
+        connect(ext.url_outcome, signal=url_outcome)
+        connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def _set(self, origin: str | None, outcome: str, reason: str) -> None:
+        if origin is None or origin not in self.fate:
+            return
+        current = self.fate[origin]
+        if current is None or _RANK[outcome] < _RANK[current[0]]:
+            self.fate[origin] = (outcome, reason)
+
+    @staticmethod
+    def _origin(request: Request | None) -> str | None:
+        return request.meta.get(ORIGIN_KEY) if request is not None else None
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        if ORIGIN_KEY not in request.meta:
+            request.meta[ORIGIN_KEY] = request.url
+            self.fate.setdefault(request.url, None)
+
+    def request_dropped(self, request: Request, spider: Spider) -> None:
+        origin = self._origin(request)
+        if request.url in request.meta.get("redirect_urls", ()):
+            # The dupe filter drops a redirect back into its own chain: that URL failed.
+            detail = " -> ".join([*request.meta["redirect_urls"], request.url])
+            report_error(self.crawler, request, "fetch", "redirect_loop", detail)
+        else:
+            self._set(origin, "duplicate", "redirect" if "redirect_urls" in request.meta else "url")
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        role = request.meta.get("newsarchive_role")
+        if role is None:
+            role = "article_page" if isinstance(response, TextResponse) else "not_html"
+        self._set(self._origin(request), "not_article", _slug(role))
+
+    def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
+        self._set(self._origin(response.request), "item", "article")
+
+    def item_dropped(
+        self, item: Any, response: Response, exception: BaseException, spider: Spider
+    ) -> None:
+        message = str(exception)
+        if message.startswith(NOT_ARTICLE_PREFIX):
+            reason = message.partition("(")[2].partition(")")[0] or "not_article"
+            self._set(self._origin(response.request), "not_article", _slug(reason))
+
+    def url_outcome(self, origin: str, kind: str, reason: str) -> None:
+        self._set(origin, "error" if kind == "error" else "skipped", reason)
+
+    def totals(self) -> Counter[str]:
+        """``outcome`` and ``outcome/reason`` counts, plus ``unaccounted``."""
+        counts: Counter[str] = Counter()
+        for fate in self.fate.values():
+            if fate is None:
+                counts["unaccounted"] += 1
+                continue
+            counts[fate[0]] += 1
+            counts[f"{fate[0]}/{fate[1]}"] += 1
+        return counts
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats
+        counts = self.totals()
+        stats.set_value(PREFIX + "requested", len(self.fate))
+        for key in (*OUTCOMES, "unaccounted"):
+            stats.set_value(PREFIX + key, counts.get(key, 0))
+        for key, value in counts.items():
+            if "/" in key:
+                stats.set_value(PREFIX + key, value)
+        missing = [url for url, fate in self.fate.items() if fate is None]
+        logger.info(
+            "Accounting: %d requested = %d items + %d errors + %d not articles + %d skipped"
+            " + %d duplicates + %d unaccounted",
+            len(self.fate),
+            *(counts.get(k, 0) for k in OUTCOMES),
+            len(missing),
+        )
+        if missing:
+            logger.error("Unaccounted URLs (a newsarchive bug): %s", missing[:20])
+            mark_failed(self.crawler, "unaccounted_urls")
