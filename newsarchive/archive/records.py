@@ -105,13 +105,14 @@ def build_response_record(builder: RecordBuilder, ex: HttpExchange, *, extra: di
 
 def build_request_record(builder: RecordBuilder, ex: HttpExchange, concurrent_to: str):
     """A ``request`` record with the full request line and the headers actually sent."""
-    line = f"{ex.method} {request_target(ex.url)}"
+    # warcio takes the verb from the front of the line, so the HTTP version goes at its end.
+    line = f"{ex.method} {request_target(ex.url)} {ex.protocol}"
     headers = list(ex.request_headers)
     if not any(n.lower() == "host" for n, _ in headers):
         from urllib.parse import urlsplit
 
         headers.insert(0, ("Host", urlsplit(ex.url).netloc))
-    http_headers = StatusAndHeaders(line, headers, protocol=ex.protocol, is_http_request=True)
+    http_headers = StatusAndHeaders(line, headers, is_http_request=True)
     return builder.create_warc_record(
         ex.url,
         "request",

@@ -111,6 +111,9 @@ class SelfCheckExtension:
         except Exception:  # a crash here must still fail the run, not only log a traceback
             logger.exception("Self-check of %s crashed", self.folder)
             self.crawler.stats.set_value(STATS_PREFIX + "status", "crashed")
+            self.crawler.stats.set_value(
+                STATS_PREFIX + "summary", "FAILED: the self-check crashed (see the log)"
+            )
             mark_failed(self.crawler, "selfcheck")
             return
         record_stats(self.crawler, report)

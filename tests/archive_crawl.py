@@ -1,0 +1,48 @@
+"""One real crawl of the sample site through a gzip + chunked web double, shared by the archive
+tests (wire fidelity, CDXJ, WACZ, self-check) of a pytest session.
+
+Tests must not modify ``result.folder``; the ones that corrupt files work on a copy
+(:func:`copy_run`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from newsarchive.webdouble import WebDouble
+from tests.crawl_helpers import SAMPLE_HOSTS, CrawlResult, run_crawl
+
+SITE = Path(__file__).resolve().parent / "site"
+_cache: dict[str, CrawlResult] = {}
+
+
+def gzip_chunked_crawl(tmp_path_factory, *, chunked: bool = True) -> CrawlResult:
+    """The crawl (made once per session and kind): every body gzip-encoded (for text types)
+    and, with ``chunked``, sent with chunked transfer coding."""
+    key = f"chunked={chunked}"
+    if key not in _cache:
+        double = WebDouble(SITE, gzip=True, chunked=chunked).start()
+        print(f"webdouble listening on {double.proxy_url} (gzip, chunked={chunked})")
+        try:
+            result = run_crawl(
+                double,
+                tmp_path_factory.mktemp("archive-crawl"),
+                "-a",
+                f"sites={SAMPLE_HOSTS}",
+                "-a",
+                "since=2012-01-01",
+                run_id="chunked" if chunked else "plain",
+            )
+        finally:
+            double.stop()
+        assert result.returncode == 0, result.stdout[-3000:] + result.log[-5000:]
+        _cache[key] = result
+    return _cache[key]
+
+
+def copy_run(result: CrawlResult, dest: Path) -> Path:
+    """A copy of the run folder, named like the original (spider/run id), to damage safely."""
+    folder = dest / result.folder.parent.name / result.folder.name
+    shutil.copytree(result.folder, folder)
+    return folder
