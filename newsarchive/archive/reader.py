@@ -13,7 +13,7 @@ import gzip
 import io
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
@@ -351,11 +351,6 @@ def url_key(url: str) -> str:
 class _Pointer:
     source: RecordSource
     offset: int
-    rec_type: str
-    digest: str | None
-    refers_to: str | None
-    refers_to_uri: str | None
-    refers_to_date: str | None
 
 
 class ArchiveIndex:
@@ -366,7 +361,18 @@ class ArchiveIndex:
     repeated fetches (robots.txt) as they happened.
     """
 
-    def __init__(self, paths: Iterable[str | Path]) -> None:
+    def __init__(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        errors: list[ArchiveError] | None = None,
+        visit: Callable[[ArchivedRecord], None] | None = None,
+    ) -> None:
+        """Index ``paths`` (files or run folders).
+
+        With ``errors``, a malformed file is appended there and its records up to the problem
+        are kept, instead of raising; ``visit`` sees every record with its payload.
+        """
         self.files = archive_files(paths)
         self._by_url: dict[str, list[_Pointer]] = defaultdict(list)
         self._by_digest: dict[str, _Pointer] = {}
@@ -374,25 +380,27 @@ class ArchiveIndex:
         self._served: dict[str, int] = defaultdict(int)
         self.records = 0
         for path in self.files:
-            for record in iter_records(path, payloads=False):
-                self.records += 1
-                if record.rec_type not in RESPONSE_TYPES or not record.url:
-                    continue
-                pointer = _Pointer(
-                    record.source,
-                    record.offset,
-                    record.rec_type,
-                    record.payload_digest,
-                    record.refers_to,
-                    record.refers_to_uri,
-                    record.refers_to_date,
-                )
-                self._by_url[url_key(record.url)].append(pointer)
-                if record.rec_type == "response":
-                    if record.payload_digest:
-                        self._by_digest.setdefault(record.payload_digest, pointer)
-                    if record.record_id:
-                        self._by_id[record.record_id] = pointer
+            try:
+                self._add_file(path, visit)
+            except ArchiveError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
+
+    def _add_file(self, path: Path, visit: Callable[[ArchivedRecord], None] | None) -> None:
+        for record in iter_records(path, payloads=visit is not None):
+            self.records += 1
+            if visit is not None:
+                visit(record)
+            if record.rec_type not in RESPONSE_TYPES or not record.url:
+                continue
+            pointer = _Pointer(record.source, record.offset)
+            self._by_url[url_key(record.url)].append(pointer)
+            if record.rec_type == "response":
+                if record.payload_digest:
+                    self._by_digest.setdefault(record.payload_digest, pointer)
+                if record.record_id:
+                    self._by_id[record.record_id] = pointer
 
     def __len__(self) -> int:
         return len(self._by_url)
