@@ -99,7 +99,7 @@ class ArchivedRecord:
 
 # -- finding files -----------------------------------------------------------------------------
 def archive_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand run folders into their finished WARC/ARC files, else their WACZ.
+    """Expand folders (recursively) into their finished WARC/ARC files, else their WACZ.
 
     ``.open`` files (still being written, or left by a crash) do not match the suffixes.
     """
@@ -109,12 +109,16 @@ def archive_files(paths: Iterable[str | Path]) -> list[Path]:
         if path.is_dir():
             inside = sorted(
                 p
-                for p in path.iterdir()
+                for p in path.rglob("*")
                 if p.is_file() and p.name.lower().endswith(ARCHIVE_SUFFIXES)
             )
             # A run folder's WACZ packs the same WARCs: read it only when they are not there.
-            warcs = [p for p in inside if not p.name.lower().endswith(".wacz")]
-            found.extend(warcs or inside)
+            with_warcs = {p.parent for p in inside if not p.name.lower().endswith(".wacz")}
+            found.extend(
+                p
+                for p in inside
+                if not (p.name.lower().endswith(".wacz") and p.parent in with_warcs)
+            )
         elif path.is_file():
             found.append(path)
         else:
@@ -250,6 +254,11 @@ def _convert(iterator, record, source: RecordSource, payloads: bool, noise) -> A
     length = iterator.get_record_length()
     if not rec_type:
         raise ArchiveError(source.label, offset, "record without WARC-Type")
+    declared = (headers.get_header("Content-Length") or "").strip()
+    if not declared.isdigit():
+        raise ArchiveError(
+            source.label, offset, f"record length {declared!r} is not a non-negative integer"
+        )
     if short > 0:
         raise ArchiveError(
             source.label,
