@@ -20,6 +20,7 @@ ERRORLOG_EXTENSION = "newsarchive.extensions.errorlog.ErrorLogExtension"
 ACCOUNTING_EXTENSION = "newsarchive.extensions.accounting.AccountingExtension"
 BACKOFF_MIDDLEWARE = "newsarchive.downloadermiddlewares.backoff.BackoffRetryMiddleware"
 SCRAPY_RETRY_MIDDLEWARE = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
+SCOPE_MIDDLEWARE = "newsarchive.downloadermiddlewares.scope.ScopeMiddleware"
 WIRE_HEADERS_HANDLER = "newsarchive.downloadhandlers.wireheaders.WireHeadersDownloadHandler"
 
 #: After HttpCompressionMiddleware (590), RedirectMiddleware (600) and RetryMiddleware (550)
@@ -59,6 +60,7 @@ class NewsarchiveAddon:
         settings["EXTENSIONS"][RUNFOLDER_EXTENSION] = 500
         settings["EXTENSIONS"][ERRORLOG_EXTENSION] = 510
         settings["EXTENSIONS"][ACCOUNTING_EXTENSION] = 520
+        settings["DOWNLOADER_MIDDLEWARES"][SCOPE_MIDDLEWARE] = 55  # right after OffsiteMiddleware
         if settings.getbool(
             "NEWSARCHIVE_BACKOFF_ENABLED", default_settings.NEWSARCHIVE_BACKOFF_ENABLED
         ):  # the backoff subclass takes Scrapy's retry middleware's place (550)

@@ -48,6 +48,8 @@ NEWSARCHIVE_REPLAY = ""
 NEWSARCHIVE_ERRORLOG_ENABLED = True
 #: Account for every requested URL at close (item, error, not article, skip, duplicate).
 NEWSARCHIVE_ACCOUNTING_ENABLED = True
+#: Refuse any request outside the spider's allowed_domains, even retried/redirected ones.
+NEWSARCHIVE_SCOPE_ENABLED = True
 #: Wait before retries (replaces Scrapy's RetryMiddleware; same RETRY_* settings).
 NEWSARCHIVE_BACKOFF_ENABLED = True
 #: First retry delay in seconds; doubles with every attempt; Retry-After raises it.

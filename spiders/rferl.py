@@ -12,6 +12,7 @@ Arguments: ``-a sites=www.rferl.org,svoboda`` (hosts or short names; default all
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -29,7 +30,7 @@ from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_r
 from newsarchive.discovery.services import select_services
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
-from newsarchive.extensions.errorlog import classify, report_failure
+from newsarchive.extensions.errorlog import classify, report_error, report_failure
 from newsarchive.items import FetchedPage, WarcRef
 
 #: Child sitemaps always read; archive slices only with ``since``.
@@ -148,6 +149,7 @@ class RferlSpider(scrapy.Spider):
         except NotASitemap as exc:
             stats.inc_value("newsarchive/discovery/not_a_sitemap")
             self.logger.warning("Ignoring %s: %s", response.url, exc)
+            report_error(self.crawler, response.request, "discovery", "not_a_sitemap", str(exc))
             return
         stats.inc_value("newsarchive/discovery/sitemaps")
         for entry in entries:
@@ -174,6 +176,7 @@ class RferlSpider(scrapy.Spider):
 
     def _article_request(self, entry: SitemapEntry, source: str) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
+        entry = replace(entry, loc=strip_tracking(entry.loc))  # ?utm_* variants are one URL
         stats.inc_value("newsarchive/discovery/urls")
         host = urlsplit(entry.loc).hostname or ""
         if host not in self.hosts:
@@ -219,7 +222,7 @@ class RferlSpider(scrapy.Spider):
             "NEWSARCHIVE_ARTICLE_MAXSIZE", default_settings.NEWSARCHIVE_ARTICLE_MAXSIZE
         )
         yield scrapy.Request(
-            strip_tracking(entry.loc),
+            entry.loc,
             callback=self.parse_article,
             errback=self.fetch_failed,
             meta={

@@ -21,6 +21,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
+from scrapy.utils.url import url_is_from_any_domain
 
 from newsarchive import default_settings as defaults
 from newsarchive.extensions.errorlog import (
@@ -38,6 +39,11 @@ PREFIX = "newsarchive/accounting/"
 OUTCOMES = ("item", "error", "not_article", "skipped", "duplicate")
 _RANK = {name: i for i, name in enumerate(OUTCOMES)}
 _SLUG = re.compile(r"[^a-z0-9_:-]+")
+
+
+def _in_scope(url: str, spider: Spider) -> bool:
+    domains = getattr(spider, "allowed_domains", None)
+    return not domains or url_is_from_any_domain(url, domains)
 
 
 def _slug(text: str) -> str:
@@ -72,7 +78,7 @@ class AccountingExtension:
         if origin is None or origin not in self.fate:
             return
         current = self.fate[origin]
-        if current is None or _RANK[outcome] < _RANK[current[0]]:
+        if current is None or _RANK[outcome] <= _RANK[current[0]]:  # later news is sharper
             self.fate[origin] = (outcome, reason)
 
     @staticmethod
@@ -83,6 +89,9 @@ class AccountingExtension:
         if ORIGIN_KEY not in request.meta:
             request.meta[ORIGIN_KEY] = request.url
             self.fate.setdefault(request.url, None)
+        elif "redirect_urls" in request.meta and not _in_scope(request.url, spider):
+            # Scrapy's OffsiteMiddleware drops such a redirect silently, in this same signal.
+            self._set(request.meta[ORIGIN_KEY], "skipped", "offsite_redirect")
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
         origin = self._origin(request)

@@ -78,6 +78,10 @@ def classify(failure: Failure | BaseException) -> tuple[str, str]:
         if "redirect" in message.lower():
             return "error", "redirect_limit"
         return "error", "ignored"
+    if name == "ResponseDataLossError":
+        return "error", "data_loss"
+    if name in ("DownloadFailedError", "DownloadConnectionRefusedError", "CannotResolveHostError"):
+        return "error", "connection_lost" if name == "DownloadFailedError" else _slug(name)
     if name in ("DownloadCancelledError", "CancelledError"):
         return "error", "too_large"
     if "Timeout" in name:
