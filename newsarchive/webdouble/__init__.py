@@ -48,6 +48,8 @@ Every response carries Date, Server, two Set-Cookie lines and, for files, Last-M
 ETag (quoted hash of the body as sent) and Content-Type. ``If-None-Match`` / ``If-Modified-Since``
 give 304. Server-wide ``gzip=True`` gzips text types for clients sending ``Accept-Encoding: gzip``
 (with ``Vary: Accept-Encoding``); ``chunked=True`` sends every body in several chunks.
+``delay=0.3, delay_paths="/a/*"`` waits 0.3 s before answering each matching path (a slow
+origin, e.g. to kill a crawl at a chosen moment).
 
 Request log: one dict (and one JSON line in ``log_path``) per request with ``time``,
 ``method``, ``scheme``, ``host``, ``path`` (with query), ``status``, ``bytes`` (body bytes

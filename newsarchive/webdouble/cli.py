@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log", type=Path, help="append one JSON line per request here")
     parser.add_argument("--port-file", type=Path, help="write the bound port to this file")
     parser.add_argument("--faults", type=Path, help="JSON list of fault rules (see faults.py)")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--delay-paths", default="*", help="glob of the paths --delay applies to")
     return parser
 
 
@@ -55,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             chunked=args.chunked,
             log_path=args.log,
             faults=args.faults,
+            delay=args.delay,
+            delay_paths=args.delay_paths,
         )
         try:
             double.start()

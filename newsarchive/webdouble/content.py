@@ -65,6 +65,10 @@ class SiteOptions:
     gzip: bool = False
     chunked: bool = False
     cookies: list[str] = field(default_factory=list)
+    #: Seconds to wait before answering each request whose path matches ``delay_paths``
+    #: (an fnmatch glob), so tests can kill a crawl at a chosen moment.
+    delay: float = 0.0
+    delay_paths: str = "*"
 
 
 class SidecarError(ValueError):

@@ -10,6 +10,8 @@ import contextlib
 import datetime as dt
 import socket
 import ssl
+import time
+from fnmatch import fnmatchcase
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -134,6 +136,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.send_error(400, "unsupported request target")
             return
         host = normalize_host(hostport)
+        options = self.server.options
+        if options.delay > 0 and fnmatchcase(path, options.delay_paths):
+            time.sleep(options.delay)  # a slow origin (server-wide ``delay`` option)
         if host is not None and self._send_fault(host, path, query, scheme):
             return
         if host is None:

@@ -127,6 +127,8 @@ class WebDouble:
         chunked: bool = False,
         log_path: str | Path | None = None,
         faults: str | Path | list[dict[str, Any]] | None = None,
+        delay: float = 0.0,
+        delay_paths: str = "*",
     ) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
@@ -140,7 +142,14 @@ class WebDouble:
             f"pangea_session={secrets.token_hex(16)}; Path=/; HttpOnly; Secure; SameSite=Lax",
             f"visitor={secrets.token_hex(8)}; Path=/; Max-Age=31536000",
         ]
-        self.options = SiteOptions(self.root, gzip=gzip, chunked=chunked, cookies=cookies)
+        self.options = SiteOptions(
+            self.root,
+            gzip=gzip,
+            chunked=chunked,
+            cookies=cookies,
+            delay=delay,
+            delay_paths=delay_paths,
+        )
         self._log = RequestLog()
         # Fault rules and fault sidecars (faults.py): always on, inert without rules/sidecars.
         self.faults = Faults(self.root, load_rules(faults))
