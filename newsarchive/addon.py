@@ -22,6 +22,15 @@ BACKOFF_MIDDLEWARE = "newsarchive.downloadermiddlewares.backoff.BackoffRetryMidd
 SCRAPY_RETRY_MIDDLEWARE = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
 SCOPE_MIDDLEWARE = "newsarchive.downloadermiddlewares.scope.ScopeMiddleware"
 WIRE_HEADERS_HANDLER = "newsarchive.downloadhandlers.wireheaders.WireHeadersDownloadHandler"
+# Scheduled runs (issue 4): lock, state store, manifest, conditional requests, item versions.
+RUNLOCK_EXTENSION = "newsarchive.extensions.runlock.RunLockExtension"
+STATESTORE_EXTENSION = "newsarchive.extensions.statestore.StateStoreExtension"
+MANIFEST_EXTENSION = "newsarchive.extensions.manifest.ManifestExtension"
+CONDITIONAL_MIDDLEWARE = (
+    "newsarchive.downloadermiddlewares.conditional.ConditionalRequestMiddleware"
+)
+DEDUPE_PIPELINE = "newsarchive.pipelines.dedupe.DedupePipeline"
+DURABLE_FEED_STORAGE = "newsarchive.extensions.feedstorage.DurableFileFeedStorage"
 
 #: After HttpCompressionMiddleware (590), RedirectMiddleware (600) and RetryMiddleware (550)
 #: in the response direction, so every raw exchange is seen before Scrapy rewrites it.
@@ -36,6 +45,7 @@ REPLAY_DISABLES = (
     "NEWSARCHIVE_CDXJ_ENABLED",
     "NEWSARCHIVE_WACZ_ENABLED",
     "NEWSARCHIVE_SELFCHECK_ENABLED",
+    "NEWSARCHIVE_STATE_ENABLED",  # a replay must neither skip nor version known articles
 )
 PROJECT_PRIORITY = 20
 
@@ -57,6 +67,18 @@ class NewsarchiveAddon:
         settings["DOWNLOADER_MIDDLEWARES"][WARC_MIDDLEWARE] = WARC_MIDDLEWARE_ORDER
         settings["DOWNLOADER_MIDDLEWARES"][REPLAY_MIDDLEWARE] = REPLAY_MIDDLEWARE_ORDER
         settings["ITEM_PIPELINES"][EXTRACT_PIPELINE] = 300
+        # Lock first (built in this order), then the state store, which repairs killed runs.
+        settings["EXTENSIONS"][RUNLOCK_EXTENSION] = 100
+        settings["EXTENSIONS"][STATESTORE_EXTENSION] = 110
+        settings["EXTENSIONS"][MANIFEST_EXTENSION] = 120
+        # Just below the WARC middleware: sees each response right after it is archived.
+        settings["DOWNLOADER_MIDDLEWARES"][CONDITIONAL_MIDDLEWARE] = WARC_MIDDLEWARE_ORDER - 10
+        settings["ITEM_PIPELINES"][DEDUPE_PIPELINE] = 400
+        # Unbuffered item lines: a killed run loses no item it already reported.
+        storages = settings["FEED_STORAGES"]
+        for scheme in ("", "file"):
+            if not storages.get(scheme):  # a project's own storage wins
+                storages[scheme] = DURABLE_FEED_STORAGE
         settings["EXTENSIONS"][RUNFOLDER_EXTENSION] = 500
         settings["EXTENSIONS"][ERRORLOG_EXTENSION] = 510
         settings["EXTENSIONS"][ACCOUNTING_EXTENSION] = 520

@@ -62,3 +62,22 @@ NEWSARCHIVE_ARTICLE_MAXSIZE = 10 * 1024 * 1024
 NEWSARCHIVE_EXTRACT_TIMEOUT = 30.0
 #: Address-space cap of the extraction worker process, in bytes (0: no cap).
 NEWSARCHIVE_EXTRACT_MEMORY = 2 * 1024**3
+
+#: Scheduled runs. Lock a spider's output so a second run cannot start (or repair) over it.
+NEWSARCHIVE_RUNLOCK_ENABLED = True
+#: Keep state across runs (what was fetched, archived, emitted); needed for incremental runs.
+NEWSARCHIVE_STATE_ENABLED = True
+#: SQLite state file; empty means ``<NEWSARCHIVE_OUTPUT>/<spider>/state.sqlite``.
+NEWSARCHIVE_STATE_PATH = ""
+#: Hours after publication during which a known article is re-checked on every run.
+NEWSARCHIVE_REFRESH_WINDOW = 48
+#: Fetch every discovered article in full, ignoring what the state store knows (``-a full=1``).
+NEWSARCHIVE_FULL_RECRAWL = False
+#: Send If-None-Match / If-Modified-Since for known articles.
+NEWSARCHIVE_CONDITIONAL_ENABLED = True
+#: Emit an article only when its content changed since the stored version.
+NEWSARCHIVE_DEDUPE_ENABLED = True
+#: Write manifest.json in the run folder.
+NEWSARCHIVE_MANIFEST_ENABLED = True
+#: Fail the run (non-zero exit) when more than this share of requested URLs failed.
+NEWSARCHIVE_MAX_ERROR_RATIO = 0.2

@@ -135,6 +135,14 @@ class ArticleItem:
     run_id: str | None = None
     """Identifier of the crawl run that produced this item."""
 
+    version: int | None = None
+    """1 for the first item of an article; +1 each time a later run finds its content changed
+    (an unchanged article yields no item). Null when the crawl keeps no state."""
+
+    previous_digest: str | None = None
+    """Content digest (``sha256:...``, see ``newsarchive.state.item_digest``) of the version
+    this one replaces; null for version 1."""
+
 
 @dataclass
 class FetchedPage:

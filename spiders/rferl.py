@@ -6,14 +6,18 @@ so each article is fetched once even when listed under two URL forms.
 
 Arguments: ``-a sites=www.rferl.org,svoboda`` (hosts or short names; default all services),
 ``-a since=2025-01-01`` (walk the archive slices, keep what changed on or after that day),
-``-a feeds=0`` (do not try RSS feeds).
+``-a feeds=0`` (do not try RSS feeds), ``-a full=1`` (fetch every article in full, whatever
+the state store knows; same as ``NEWSARCHIVE_FULL_RECRAWL``).
+
+Scheduled runs fetch a known article again only when its sitemap lastmod is newer than our last
+fetch or it is inside ``NEWSARCHIVE_REFRESH_WINDOW`` hours of publication (docs/scheduling.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -31,7 +35,10 @@ from newsarchive.discovery.services import select_services
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
 from newsarchive.extensions.errorlog import classify, report_error, report_failure
+from newsarchive.extensions.statestore import SITE_STAT_PREFIX, state_for
 from newsarchive.items import FetchedPage, WarcRef
+from newsarchive.runstatus import mark_failed
+from newsarchive.state import refetch_reason
 
 #: Child sitemaps always read; archive slices only with ``since``.
 DEFAULT_SITEMAP_ROLES = ("news", "latest")
@@ -82,7 +89,12 @@ class RferlSpider(scrapy.Spider):
     name = "rferl"
 
     def __init__(
-        self, sites: str | None = None, since: str | None = None, feeds: str = "1", **kwargs: Any
+        self,
+        sites: str | None = None,
+        since: str | None = None,
+        feeds: str = "1",
+        full: str = "0",
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.services = select_services(sites)
@@ -91,6 +103,32 @@ class RferlSpider(scrapy.Spider):
         self.hosts = {s.host: s for s in self.services if not is_excluded_host(s.host)}
         self.allowed_domains = list(self.hosts)
         self._hints: dict[str, dict[str, Any]] = {}
+        self.full = str(full).strip().lower() in ("1", "true", "yes", "on")
+        self._known_skipped: set[str] = set()
+
+    @property
+    def full_recrawl(self) -> bool:
+        """``-a full=1`` or ``NEWSARCHIVE_FULL_RECRAWL``: ignore what earlier runs fetched."""
+        return self.full or self.settings.getbool(
+            "NEWSARCHIVE_FULL_RECRAWL", default_settings.NEWSARCHIVE_FULL_RECRAWL
+        )
+
+    def _last_fetch_stands(self, aid: str, lastmod: datetime | None, published) -> bool:
+        """A known article that neither its sitemap nor the refresh window says to re-check."""
+        store = state_for(self.crawler)
+        if store is None or self.full_recrawl:
+            return False
+        hours = self.settings.getfloat(
+            "NEWSARCHIVE_REFRESH_WINDOW", default_settings.NEWSARCHIVE_REFRESH_WINDOW
+        )
+        reason = refetch_reason(
+            store.article(aid),
+            lastmod=lastmod,
+            published=published,
+            now=datetime.now(UTC),
+            refresh_window=timedelta(hours=hours),
+        )
+        return reason is None
 
     # -- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -214,9 +252,23 @@ class RferlSpider(scrapy.Spider):
             )
         if entry.lastmod is not None:
             hints.setdefault("lastmod", iso_utc(entry.lastmod))
-        if not is_new:
+        # A known article skipped at its first listing is requested after all when a later
+        # listing (say _latest after _news) has a lastmod newer than our last fetch.
+        if not is_new and aid not in self._known_skipped:
             stats.inc_value("newsarchive/discovery/duplicate_article")
             return
+        if is_new:
+            stats.inc_value(SITE_STAT_PREFIX + host)
+        if self._last_fetch_stands(aid, entry.lastmod, published):
+            if is_new:
+                self._known_skipped.add(aid)
+                stats.inc_value("newsarchive/discovery/known_skipped")
+            else:
+                stats.inc_value("newsarchive/discovery/duplicate_article")
+            return
+        if not is_new:
+            self._known_skipped.discard(aid)
+            stats.inc_value("newsarchive/discovery/known_skipped", -1)
         stats.inc_value("newsarchive/discovery/articles")
         maxsize = self.settings.getint(
             "NEWSARCHIVE_ARTICLE_MAXSIZE", default_settings.NEWSARCHIVE_ARTICLE_MAXSIZE
@@ -247,6 +299,8 @@ class RferlSpider(scrapy.Spider):
 
     # -- articles --------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
+        if response.status == 304:  # archived as a revisit, settled by the conditional mw
+            return
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("newsarchive/fetch/not_html")
             self.logger.warning("Not an HTML page, archived only: %s", response.url)
@@ -286,4 +340,7 @@ class RferlSpider(scrapy.Spider):
             self.logger.info("Not fetched (%s): %s", reason, failure.request.url)
         else:
             self.crawler.stats.inc_value(f"newsarchive/{phase}/failed/{reason}")
+            role = str(failure.request.meta.get("newsarchive_role", ""))
+            if phase == "discovery" and (role == "robots" or role.startswith("sitemap")):
+                mark_failed(self.crawler, f"{role.split(':')[0]}_unreadable")
         report_failure(self.crawler, failure, phase)  # errors.jsonl, log line, accounting

@@ -153,6 +153,41 @@ def build_revisit_record(
     )
 
 
+#: WARC/1.1 revisit profile of a 304 answer to a conditional request.
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+def build_not_modified_record(
+    builder: RecordBuilder,
+    ex: HttpExchange,
+    *,
+    refers_to_uri: str,
+    refers_to_date: str,
+    refers_to_id: str,
+    payload_digest: str | None = None,
+):
+    """A server-not-modified ``revisit`` for a 304: the 304's headers, pointing at the stored
+    full response the conditional request was based on (possibly from an earlier run)."""
+    headers = fix_transfer_headers(ex.response_headers, len(ex.payload), ex.was_chunked)
+    http_headers = StatusAndHeaders(
+        f"{ex.status} {reason_phrase(ex.status)}", headers, protocol=ex.protocol
+    )
+    extra = {
+        "WARC-Date": warc_date(ex.fetched_at),
+        "WARC-Profile": NOT_MODIFIED_PROFILE,
+        "WARC-Refers-To": refers_to_id,
+        "WARC-Refers-To-Target-URI": refers_to_uri,
+        "WARC-Refers-To-Date": refers_to_date,
+    }
+    if payload_digest:
+        extra["WARC-Payload-Digest"] = payload_digest
+    if ex.ip_address:
+        extra["WARC-IP-Address"] = ex.ip_address
+    return builder.create_warc_record(
+        ex.url, "revisit", http_headers=http_headers, warc_headers_dict=extra
+    )
+
+
 def build_metadata_record(
     builder: RecordBuilder, url: str, refers_to: str, body: bytes, content_type: str
 ):

@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -21,6 +22,7 @@ from warcio.warcwriter import WARCWriter
 from newsarchive.archive.records import (
     HttpExchange,
     build_metadata_record,
+    build_not_modified_record,
     build_request_record,
     build_response_record,
     build_revisit_record,
@@ -53,6 +55,9 @@ class WarcWriterConfig:
     max_size: int = 1024**3
     dedupe: bool = True
     warcinfo: tuple[tuple[str, str], ...] = ()
+    #: Payload digest -> (URI, WARC-Date, record id) of a full record stored by an earlier
+    #: run (the state store), so an unchanged payload becomes a revisit across runs too.
+    lookup: Callable[[str], tuple[str, str, str] | None] | None = None
 
 
 def safe_name_part(value: str) -> str:
@@ -137,13 +142,40 @@ class RotatingWarcWriter:
         )
 
     # -- public API ------------------------------------------------------------------------
-    def write_exchange(self, exchange: HttpExchange) -> RecordLocation:
-        """Write response (or revisit) then request; return the response record's location."""
+    def write_exchange(
+        self,
+        exchange: HttpExchange,
+        not_modified_of: tuple[str, str, str, str | None] | None = None,
+    ) -> RecordLocation:
+        """Write response (or revisit) then request; return the response record's location.
+
+        ``not_modified_of`` (URI, date, record id, payload digest of the stored full response a
+        conditional request was based on) turns a 304 into a server-not-modified revisit.
+        """
         with self._lock:
             writer = self._ensure_open()
+            if exchange.status == 304 and not_modified_of is not None:
+                uri, date, record_id, stored_digest = not_modified_of
+                record = build_not_modified_record(
+                    writer,
+                    exchange,
+                    refers_to_uri=uri,
+                    refers_to_date=date,
+                    refers_to_id=record_id,
+                    payload_digest=stored_digest,
+                )
+                self.revisits_written += 1
+                location = self._write(record)
+                self._write(
+                    build_request_record(writer, exchange, concurrent_to=location.record_id)
+                )
+                self._file.flush()
+                return location
             record = build_response_record(writer, exchange)
             digest = record.rec_headers.get_header("WARC-Payload-Digest")
             original = self._seen.get(digest) if self.config.dedupe and exchange.payload else None
+            if original is None and self.config.dedupe and exchange.payload and self.config.lookup:
+                original = self.config.lookup(digest)
             if original is not None:
                 uri, date, record_id = original
                 record = build_revisit_record(

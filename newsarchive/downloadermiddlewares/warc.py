@@ -21,6 +21,7 @@ from scrapy.http import Response
 from newsarchive import default_settings as defaults
 from newsarchive.archive.records import HttpExchange
 from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
+from newsarchive.extensions.statestore import state_for
 from newsarchive.items import ArticleItem
 from newsarchive.runfolder import run_folder
 
@@ -115,6 +116,7 @@ class WarcArchiveMiddleware:
                 run_id=self.config.run_id,
                 max_size=self.config.max_size,
                 dedupe=self.config.dedupe,
+                lookup=self._stored_original,
                 warcinfo=(
                     ("operator", self.config.contact),
                     ("http-header-user-agent", self.crawler.settings.get("USER_AGENT", "")),
@@ -126,6 +128,12 @@ class WarcArchiveMiddleware:
                 ),
             )
         )
+
+    def _stored_original(self, digest: str) -> tuple[str, str, str] | None:
+        """A full record of this payload archived by an earlier run (state store), if any."""
+        store = state_for(self.crawler)
+        original = store.original(digest) if store is not None else None
+        return (original.uri, original.date, original.record_id) if original else None
 
     def spider_closed(self, spider: Spider) -> None:
         if self.writer is None:
@@ -141,7 +149,13 @@ class WarcArchiveMiddleware:
         if self.writer is None or REPLAYED_FLAG in response.flags:
             return response
         exchange = exchange_from_response(request, response)
-        location = self.writer.write_exchange(exchange)
+        stored = request.meta.get("newsarchive_revisit_of")  # set by the conditional middleware
+        location = self.writer.write_exchange(
+            exchange,
+            not_modified_of=(stored.uri, stored.date, stored.record_id, stored.payload_digest)
+            if stored is not None and response.status == 304
+            else None,
+        )
         stats = self.crawler.stats
         stats.inc_value(f"newsarchive/warc/{location.record_type}")
         stats.inc_value("newsarchive/warc/payload_bytes", len(exchange.payload))

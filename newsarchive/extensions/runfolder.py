@@ -19,6 +19,7 @@ from scrapy.exceptions import NotConfigured
 
 from newsarchive import default_settings as defaults
 from newsarchive.runfolder import run_folder
+from newsarchive.runstatus import FAILURE_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,19 @@ def summarize(folder: Path, stats: dict, reason: str) -> str:
         *[f"    {w.name}  ({w.stat().st_size:,} bytes)" for w in warcs],
         f"  JSONL:           {items}",
     ]
+    if any(
+        k.startswith(("newsarchive/dedupe/", "newsarchive/discovery/known_skipped")) for k in stats
+    ):
+        lines.append(
+            f"  incremental:     {stats.get('newsarchive/dedupe/new', 0)} new,"
+            f" {stats.get('newsarchive/dedupe/changed', 0)} changed,"
+            f" {stats.get('newsarchive/dedupe/unchanged', 0)} unchanged,"
+            f" {stats.get('newsarchive/conditional/not_modified', 0)} not modified,"
+            f" {stats.get('newsarchive/discovery/known_skipped', 0)} known and not re-fetched"
+        )
+    failures = sorted(k.rsplit("/", 1)[-1] for k in stats if k.startswith(FAILURE_PREFIX))
+    if failures:
+        lines.append(f"  RUN FAILED:      {', '.join(failures)} (exit status 1)")
     if "newsarchive/selfcheck/summary" in stats:
         lines.append(f"  self-check:      {stats['newsarchive/selfcheck/summary']}")
     return "\n".join(lines)
@@ -109,12 +123,13 @@ class RunFolderExtension:
             return
         stats = self.crawler.stats.get_stats()
         reason = str(stats.get("finish_reason", "unknown"))
-        latest = self.folder.parent / "latest"
-        tmp = self.folder.parent / f".latest-{os.getpid()}"
-        if tmp.is_symlink() or tmp.exists():
-            tmp.unlink()
-        tmp.symlink_to(self.folder.name, target_is_directory=True)
-        os.replace(tmp, latest)
+        if reason == "finished":  # an interrupted run is not the latest *finished* run
+            latest = self.folder.parent / "latest"
+            tmp = self.folder.parent / f".latest-{os.getpid()}"
+            if tmp.is_symlink() or tmp.exists():
+                tmp.unlink()
+            tmp.symlink_to(self.folder.name, target_is_directory=True)
+            os.replace(tmp, latest)
         write_stats(self.folder / "stats.json", stats)
         text = summarize(self.folder, stats, reason)
         if self.config.summary:

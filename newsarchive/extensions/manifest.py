@@ -1,0 +1,261 @@
+"""``manifest.json``: what one run was and what it left, for people, cron and archivists.
+
+Written at start (status ``running``), rewritten at the end. A run killed by SIGKILL keeps the
+``running`` manifest until the next run repairs it and marks it ``killed``; SIGTERM / Ctrl-C
+end with ``interrupted: true``. The end-of-run checks that only need the stats (the spider
+raised, too many errors, interrupted) live here too, and mark the run failed for cron.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings, Settings
+
+from newsarchive import default_settings as defaults
+from newsarchive.extensions.statestore import recovery_report
+from newsarchive.runfolder import run_folder
+from newsarchive.runstatus import failure_reasons, mark_failed
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_FILENAME = "manifest.json"
+MANIFEST_VERSION = 1
+#: Distributions whose versions are recorded (what produced the bytes and the text).
+DEPENDENCIES = (
+    "newsarchive",
+    "scrapy",
+    "twisted",
+    "warcio",
+    "trafilatura",
+    "lxml",
+    "w3lib",
+    "itemadapter",
+    "protego",
+)
+_SECRET = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|AUTH", re.IGNORECASE)
+#: finish_reason values that mean the run was stopped before it was done.
+INTERRUPTED_REASONS = ("shutdown", "cancelled")
+
+
+@dataclass(frozen=True)
+class ManifestConfig:
+    output: str
+    run_id: str
+    max_error_ratio: float
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write then rename, so a reader (or a kill) never sees half a manifest."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True, default=str, ensure_ascii=False)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def dependency_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for dist in DEPENDENCIES:
+        try:
+            versions[dist] = version(dist)
+        except PackageNotFoundError:
+            versions[dist] = None
+    return versions
+
+
+def changed_settings(settings: BaseSettings) -> dict[str, Any]:
+    """Settings whose value differs from Scrapy's and newsarchive's defaults (secrets hidden)."""
+    reference = Settings()
+    for name in dir(defaults):
+        if name.isupper():
+            reference.set(name, getattr(defaults, name), priority="default")
+    current = settings.copy_to_dict()
+    base = reference.copy_to_dict()
+    changed: dict[str, Any] = {}
+    for name in sorted(current):
+        value = current[name]
+        if name in base and _jsonable(base[name]) == _jsonable(value):
+            continue
+        changed[name] = "***" if _SECRET.search(name) and value else _jsonable(value)
+    return changed
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str, sort_keys=True))
+
+
+def count_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with open(path, "rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def run_counts(stats: dict[str, Any]) -> dict[str, int]:
+    """The manifest's counts, from the stats of the run."""
+
+    def total(prefix: str) -> int:
+        return int(sum(v for k, v in stats.items() if k.startswith(prefix)))
+
+    requested = int(stats.get("newsarchive/discovery/articles", 0))
+    known = int(stats.get("newsarchive/discovery/known_skipped", 0))
+    return {
+        "discovered": requested + known,
+        "known_skipped": known,
+        "fetched": int(stats.get("newsarchive/conditional/fetched", 0)),
+        "not_modified": int(stats.get("newsarchive/conditional/not_modified", 0)),
+        "unchanged": int(stats.get("newsarchive/dedupe/unchanged", 0)),
+        "new": int(stats.get("newsarchive/dedupe/new", 0)),
+        "changed": int(stats.get("newsarchive/dedupe/changed", 0)),
+        "failed": total("newsarchive/fetch/failed/") + total("newsarchive/discovery/failed/"),
+        "skipped_by_robots": int(stats.get("robotstxt/forbidden", 0)),
+        "revisit_records": int(stats.get("newsarchive/warc/revisit", 0)),
+        "response_records": int(stats.get("newsarchive/warc/response", 0)),
+    }
+
+
+def error_ratio(stats: dict[str, Any]) -> tuple[int, int, float]:
+    """(failed URLs, URLs attempted, ratio); retries are not extra attempts."""
+    counts = run_counts(stats)
+    attempted = int(stats.get("downloader/request_count", 0)) - int(stats.get("retry/count", 0))
+    attempted = max(attempted, counts["failed"], 1)
+    return counts["failed"], attempted, counts["failed"] / attempted
+
+
+def mark_killed(folder: Path, repair: dict[str, Any]) -> None:
+    """Rewrite a killed run's manifest: status ``killed``, interrupted, and what was repaired."""
+    path = folder / MANIFEST_FILENAME
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        manifest = {"manifest_version": MANIFEST_VERSION, "run_id": folder.name}
+    manifest.update(
+        status="killed",
+        interrupted=True,
+        finish_reason="killed",
+        repaired_at=datetime.now(UTC).isoformat(),
+        repair=repair,
+        warcs=_warc_entries(folder),
+        items={"file": "items.jsonl", "count": count_lines(folder / "items.jsonl")},
+    )
+    write_json_atomic(path, manifest)
+
+
+def _warc_entries(folder: Path) -> list[dict[str, Any]]:
+    return [
+        {"file": path.name, "size": path.stat().st_size, "sha256": sha256_file(path)}
+        for path in sorted(folder.glob("*.warc.gz"))
+    ]
+
+
+class ManifestExtension:
+    """Write ``manifest.json`` at start and at the end; run the stats-based failure checks."""
+
+    def __init__(self, crawler: Crawler, config: ManifestConfig) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.folder: Path | None = None
+        self.manifest: dict[str, Any] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ManifestExtension:
+        settings = crawler.settings
+        if not settings.getbool(
+            "NEWSARCHIVE_MANIFEST_ENABLED", defaults.NEWSARCHIVE_MANIFEST_ENABLED
+        ):
+            raise NotConfigured("NEWSARCHIVE_MANIFEST_ENABLED is false")
+        config = ManifestConfig(
+            output=settings.get("NEWSARCHIVE_OUTPUT", defaults.NEWSARCHIVE_OUTPUT),
+            run_id=settings.get("NEWSARCHIVE_RUN_ID") or "run",
+            max_error_ratio=settings.getfloat(
+                "NEWSARCHIVE_MAX_ERROR_RATIO", defaults.NEWSARCHIVE_MAX_ERROR_RATIO
+            ),
+        )
+        extension = cls(crawler, config)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.folder = run_folder(self.config.output, spider.name, self.config.run_id)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.manifest = {
+            "manifest_version": MANIFEST_VERSION,
+            "run_id": self.config.run_id,
+            "spider": spider.name,
+            "status": "running",
+            "interrupted": None,
+            "started": datetime.now(UTC).isoformat(),
+            "ended": None,
+            "pid": os.getpid(),
+            "versions": dependency_versions(),
+            "settings": changed_settings(self.crawler.settings),
+            "recovered_runs": recovery_report(self.crawler),
+        }
+        write_json_atomic(self.folder / MANIFEST_FILENAME, self.manifest)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Checks that need only the stats; they run before the exit status is decided."""
+        stats = self.crawler.stats.get_stats()
+        if reason in INTERRUPTED_REASONS:
+            mark_failed(self.crawler, "interrupted")
+        if any(k.startswith("spider_exceptions/") for k in stats):
+            mark_failed(self.crawler, "spider_error")
+        failed, attempted, ratio = error_ratio(stats)
+        if failed and ratio > self.config.max_error_ratio:
+            mark_failed(self.crawler, "error_ratio")
+            logger.error(
+                "%d of %d URLs failed (%.0f%%), more than NEWSARCHIVE_MAX_ERROR_RATIO=%s",
+                failed,
+                attempted,
+                ratio * 100,
+                self.config.max_error_ratio,
+            )
+
+    def engine_stopped(self) -> None:
+        if self.folder is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        reason = str(stats.get("finish_reason", "unknown"))
+        interrupted = reason != "finished" and not reason.startswith("closespider")
+        failures = failure_reasons(stats)
+        self.manifest.update(
+            status="interrupted" if interrupted else ("failed" if failures else "finished"),
+            interrupted=interrupted,
+            finish_reason=reason,
+            ended=datetime.now(UTC).isoformat(),
+            failures=failures,
+            counts=run_counts(stats),
+            warcs=_warc_entries(self.folder),
+            items={
+                "file": "items.jsonl",
+                "count": count_lines(self.folder / "items.jsonl"),
+            },
+        )
+        self.manifest.pop("pid", None)
+        write_json_atomic(self.folder / MANIFEST_FILENAME, self.manifest)

@@ -1,0 +1,265 @@
+"""Open the spider's state store, recover killed runs, and tell cron when a site went silent.
+
+At start (after :class:`~newsarchive.extensions.runlock.RunLockExtension` took the lock, so no
+live run's files are touched) every run that began and never ended is repaired
+(:mod:`newsarchive.archive.repair`) and folded back into the state: its archived payloads become
+revisit targets, its item lines count as emitted. That is what makes "killed run + next run"
+hold every article exactly once.
+
+Other components reach the store through :func:`state_for`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from warcio.archiveiterator import ArchiveIterator
+
+from newsarchive import default_settings as defaults
+from newsarchive.archive.repair import RunRepair, open_warcs, repair_run_folder
+from newsarchive.runfolder import run_folder
+from newsarchive.runstatus import mark_failed
+from newsarchive.state import (
+    STATE_FILENAME,
+    FetchRecord,
+    StateStore,
+    StoredRecord,
+    item_digest,
+    parse_iso,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Per-site discovery count set by spiders: ``newsarchive/discovery/site/<host>``.
+SITE_STAT_PREFIX = "newsarchive/discovery/site/"
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    output: str
+    run_id: str
+    path: str
+    """Empty: ``<output>/<spider>/state.sqlite``."""
+
+    def state_path(self, spider_name: str) -> Path:
+        return Path(self.path) if self.path else Path(self.output) / spider_name / STATE_FILENAME
+
+
+def state_for(crawler: Crawler) -> StateStore | None:
+    """The open state store of this crawl, or None when the state extension is off."""
+    extension = crawler.get_extension(StateStoreExtension)
+    return extension.store if extension is not None else None
+
+
+def recovery_report(crawler: Crawler) -> list[dict[str, Any]]:
+    """What the start of this crawl repaired in killed runs (for the manifest)."""
+    extension = crawler.get_extension(StateStoreExtension)
+    return list(extension.repairs) if extension is not None else []
+
+
+class StateStoreExtension:
+    """Owns the :class:`StateStore` of one crawl (open at build time, closed at engine stop)."""
+
+    def __init__(self, crawler: Crawler, config: StateConfig, store: StateStore) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.store: StateStore | None = store
+        self.repairs: list[dict[str, Any]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StateStoreExtension:
+        settings = crawler.settings
+        if not settings.getbool("NEWSARCHIVE_STATE_ENABLED", defaults.NEWSARCHIVE_STATE_ENABLED):
+            raise NotConfigured("NEWSARCHIVE_STATE_ENABLED is false")
+        config = StateConfig(
+            output=settings.get("NEWSARCHIVE_OUTPUT", defaults.NEWSARCHIVE_OUTPUT),
+            run_id=settings.get("NEWSARCHIVE_RUN_ID") or "run",
+            path=settings.get("NEWSARCHIVE_STATE_PATH", defaults.NEWSARCHIVE_STATE_PATH) or "",
+        )
+        assert crawler.spider is not None, "extensions are built after the spider"
+        name = crawler.spider.name
+        extension = cls(crawler, config, StateStore(config.state_path(name)))
+        extension.recover(Path(config.output) / name)
+        assert extension.store is not None
+        extension.store.begin_run(
+            config.run_id, run_folder(config.output, name, config.run_id), datetime.now(UTC)
+        )
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    # -- recovery of killed runs ---------------------------------------------------------------
+    def recover(self, spider_folder: Path) -> None:
+        """Repair and fold in every run that began and never ended (or left ``.open`` files)."""
+        store = self.store
+        assert store is not None
+        folders = {folder.resolve(): run_id for run_id, folder in store.unfinished_runs()}
+        if spider_folder.is_dir():
+            for child in spider_folder.iterdir():
+                if child.is_dir() and not child.is_symlink() and open_warcs(child):
+                    folders.setdefault(child.resolve(), child.name)
+        stats = self.crawler.stats
+        for folder, run_id in sorted(folders.items(), key=lambda kv: kv[1]):
+            if not folder.is_dir():
+                store.end_run(run_id, datetime.now(UTC), "missing")
+                continue
+            report = repair_run_folder(folder)
+            folded = self.fold_in(folder, run_id)
+            store.end_run(run_id, datetime.now(UTC), "killed")
+            entry = {"run_id": run_id, **report.as_dict(), **folded}
+            self.repairs.append(entry)
+            _mark_manifest_killed(folder, entry)
+            stats.inc_value("newsarchive/state/recovered_runs")
+            stats.inc_value("newsarchive/repair/warc_files", len(report.warcs))
+            stats.inc_value(
+                "newsarchive/repair/trimmed_bytes",
+                sum(w.trimmed_bytes for w in report.warcs)
+                + sum(j.trimmed_bytes for j in report.jsonl),
+            )
+            stats.inc_value("newsarchive/repair/jsonl_files", len(report.jsonl))
+            _log_repair(run_id, report)
+
+    def fold_in(self, folder: Path, run_id: str) -> dict[str, int]:
+        """Teach the store what a killed run archived and emitted before it died."""
+        store = self.store
+        assert store is not None
+        validators: dict[str, tuple[str | None, str | None]] = {}
+        payloads = 0
+        for path in sorted(folder.glob("*.warc.gz")):
+            with open(path, "rb") as fh:
+                iterator = ArchiveIterator(fh)
+                for record in iterator:
+                    if record.rec_type != "response":
+                        continue
+                    headers = record.rec_headers
+                    record_id = headers.get_header("WARC-Record-ID")
+                    http = record.http_headers
+                    if http is not None:
+                        validators[record_id] = (
+                            http.get_header("ETag"),
+                            http.get_header("Last-Modified"),
+                        )
+                    stored = StoredRecord(
+                        uri=headers.get_header("WARC-Target-URI"),
+                        date=headers.get_header("WARC-Date"),
+                        record_id=record_id,
+                        payload_digest=headers.get_header("WARC-Payload-Digest"),
+                        run_id=run_id,
+                        filename=path.name,
+                        offset=iterator.get_record_offset(),
+                        length=iterator.get_record_length(),
+                    )
+                    payloads += store.remember_original(stored)
+        items = 0
+        lines = folder / "items.jsonl"
+        if lines.exists():
+            for line in lines.read_text("utf-8").splitlines():
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue
+                items += self._fold_item(item, run_id, validators)
+        return {"payloads_registered": payloads, "items_registered": items}
+
+    def _fold_item(
+        self,
+        item: dict[str, Any],
+        run_id: str,
+        validators: dict[str, tuple[str | None, str | None]],
+    ) -> int:
+        store = self.store
+        assert store is not None
+        aid = item.get("article_id")
+        if not aid:
+            return 0
+        digest = item_digest(item)
+        version = int(item.get("version") or 1)
+        known = store.article(aid)
+        if known is not None and (known.item_digest == digest or known.version >= version):
+            return 0
+        warc = item.get("warc") or {}
+        payload_digest = warc.get("payload_digest")
+        original = store.original(payload_digest) if payload_digest else None
+        etag, last_modified = validators.get(warc.get("record_id", ""), (None, None))
+        fetched_at = parse_iso(item.get("fetched_at")) or datetime.now(UTC)
+        store.record_fetch(
+            aid,
+            FetchRecord(
+                url=item.get("url") or "",
+                fetched_at=fetched_at,
+                etag=etag,
+                last_modified=last_modified,
+                payload_digest=payload_digest,
+                record=original,
+                run_id=run_id,
+            ),
+            item_digest=digest,
+            version=version,
+            canonical_url=item.get("canonical_url"),
+            published=parse_iso(item.get("published")),
+        )
+        return 1
+
+    # -- signals ------------------------------------------------------------------------------
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Fail the run when a site that listed articles last time listed none now."""
+        if self.store is None or reason != "finished":
+            return
+        stats = self.crawler.stats
+        hosts = list(getattr(spider, "allowed_domains", None) or [])
+        counts = {host: int(stats.get_value(SITE_STAT_PREFIX + host, 0)) for host in hosts}
+        previous = self.store.site_articles()
+        silent = sorted(h for h, n in counts.items() if n == 0 and previous.get(h, 0) > 0)
+        if silent:
+            mark_failed(self.crawler, "site_silent")
+            for host in silent:
+                logger.error(
+                    "Discovery found no article on %s, which listed %d last run: "
+                    "did the site change its sitemaps or markup?",
+                    host,
+                    previous[host],
+                )
+        self.store.set_site_articles(counts, self.config.run_id)
+
+    def engine_stopped(self) -> None:
+        if self.store is None:
+            return
+        reason = str(self.crawler.stats.get_value("finish_reason", "unknown"))
+        self.store.end_run(self.config.run_id, datetime.now(UTC), reason)
+        self.store.close()
+        self.store = None
+
+
+def _log_repair(run_id: str, report: RunRepair) -> None:
+    for warc in report.warcs:
+        log = logger.error if warc.action == "failed" else logger.warning
+        log(
+            "Repaired WARC of killed run %s: %s %s (%d records kept, %d bytes cut)%s",
+            run_id,
+            warc.file,
+            warc.action,
+            warc.records,
+            warc.trimmed_bytes,
+            f": {warc.error}" if warc.error else "",
+        )
+    for jsonl in report.jsonl:
+        logger.warning(
+            "Repaired %s of killed run %s: cut a torn last line (%d bytes)",
+            jsonl.file,
+            run_id,
+            jsonl.trimmed_bytes,
+        )
+
+
+def _mark_manifest_killed(folder: Path, repair: dict[str, Any]) -> None:
+    from newsarchive.extensions.manifest import mark_killed
+
+    mark_killed(folder, repair)

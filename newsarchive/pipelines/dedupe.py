@@ -1,0 +1,145 @@
+"""Emit an article only when it says something new; settle each fetch in the state store.
+
+The item digest (:func:`newsarchive.state.item_digest`) covers what the article says, not where
+or when it was fetched. Same digest as the stored one: the item is dropped (counted
+``unchanged``). Otherwise it leaves with ``version`` (1 for a new article) and, when changed,
+``previous_digest``.
+
+The state is written only from the ``item_scraped`` / ``item_dropped`` signals, i.e. after the
+feed exporter has written the line: a run killed earlier has not settled the fetch, and the
+next run fetches the article again (the payload, already archived, becomes a revisit record).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.http import Response
+
+from newsarchive import default_settings as defaults
+from newsarchive.archive.records import warc_date
+from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
+from newsarchive.extensions.statestore import state_for
+from newsarchive.items import ArticleItem, FetchedPage
+from newsarchive.state import FetchRecord, StateStore, StoredRecord, item_digest, parse_iso
+
+logger = logging.getLogger(__name__)
+
+
+class UnchangedArticle(DropItem):
+    """The article says what its stored version says: no item."""
+
+
+@dataclass(frozen=True)
+class DedupeConfig:
+    run_id: str
+
+
+class DedupePipeline:
+    """Version articles against the state store and drop the unchanged ones."""
+
+    def __init__(self, crawler: Crawler, config: DedupeConfig) -> None:
+        self.crawler = crawler
+        self.config = config
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
+        settings = crawler.settings
+        if not settings.getbool("NEWSARCHIVE_DEDUPE_ENABLED", defaults.NEWSARCHIVE_DEDUPE_ENABLED):
+            raise NotConfigured("NEWSARCHIVE_DEDUPE_ENABLED is false")
+        pipeline = cls(crawler, DedupeConfig(run_id=settings.get("NEWSARCHIVE_RUN_ID") or "run"))
+        # Connected after the feed exporter (extensions are built before pipelines), so the
+        # line is written before the fetch is settled.
+        crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        return pipeline
+
+    @property
+    def store(self) -> StateStore | None:
+        return state_for(self.crawler)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        store = self.store
+        if store is None or not isinstance(item, ArticleItem) or not item.article_id:
+            return item
+        stats = self.crawler.stats
+        digest = item_digest(ItemAdapter(item).asdict())
+        known = store.article(item.article_id)
+        if known is not None and known.item_digest == digest:
+            stats.inc_value("newsarchive/dedupe/unchanged")
+            raise UnchangedArticle(
+                f"unchanged since version {known.version}: {item.url}", log_level="DEBUG"
+            )
+        if known is not None and known.item_digest is not None:
+            item.version = known.version + 1
+            item.previous_digest = known.item_digest
+            stats.inc_value("newsarchive/dedupe/changed")
+        else:
+            item.version = (known.version if known is not None else 0) + 1
+            stats.inc_value("newsarchive/dedupe/new")
+        return item
+
+    # -- settling ----------------------------------------------------------------------------
+    def item_scraped(self, item: Any, response: Response) -> None:
+        if isinstance(item, ArticleItem) and item.version is not None:
+            self._settle(item.article_id, response, item=item)
+
+    def item_dropped(self, item: Any, response: Response, exception: BaseException) -> None:
+        if isinstance(item, ArticleItem | FetchedPage):
+            self._settle(item.article_id, response, item=None)
+
+    def _settle(self, article_id: str | None, response: Response, item: ArticleItem | None) -> None:
+        store = self.store
+        if store is None or not article_id or response is None:
+            return
+        meta = response.meta
+        location = meta.get(META_KEY)
+        fetched_at = meta.get(FETCHED_AT_KEY)
+        if location is None or fetched_at is None:
+            return  # not archived: nothing to refer a later revisit to
+        digest = location.payload_digest
+        record: StoredRecord | None
+        if location.record_type == "response":
+            record = StoredRecord(
+                uri=response.url,
+                date=warc_date(fetched_at),
+                record_id=location.record_id,
+                payload_digest=digest,
+                run_id=self.config.run_id,
+                filename=location.filename,
+                offset=location.offset,
+                length=location.length,
+            )
+        else:
+            record = store.original(digest) if digest else None
+        fetch = FetchRecord(
+            url=response.url,
+            fetched_at=fetched_at,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            payload_digest=digest,
+            record=record,
+            run_id=self.config.run_id,
+        )
+        if item is None:
+            store.record_fetch(article_id, fetch)
+            return
+        store.record_fetch(
+            article_id,
+            fetch,
+            item_digest=item_digest(ItemAdapter(item).asdict()),
+            version=item.version,
+            canonical_url=item.canonical_url,
+            published=parse_iso(item.published),
+        )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
