@@ -9,6 +9,7 @@ first tests exercise the double's faults directly with a plain HTTP client.
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import time
 import urllib.error
@@ -30,8 +31,16 @@ TIMEOUT = 2
 
 #: Faults that are rules (no file); the other faults are files and sidecars of the site.
 RULES = [
-    {"path": "/a/flaky-503/*", "times": 2, "fault": {"kind": "respond", "status": 503, "retry_after": 1}},
-    {"path": "/a/flaky-429/*", "times": 1, "fault": {"kind": "respond", "status": 429, "retry_after": 1}},
+    {
+        "path": "/a/flaky-503/*",
+        "times": 2,
+        "fault": {"kind": "respond", "status": 503, "retry_after": 1},
+    },
+    {
+        "path": "/a/flaky-429/*",
+        "times": 1,
+        "fault": {"kind": "respond", "status": 429, "retry_after": 1},
+    },
     {"path": "/a/always-500/*", "fault": {"kind": "respond", "status": 500}},
     {"path": "/a/forbidden/*", "fault": {"kind": "respond", "status": 403}},
     {"path": "/a/hang/*", "fault": {"kind": "hang", "seconds": 30}},
@@ -39,15 +48,35 @@ RULES = [
     {"path": "/a/short/*", "fault": {"kind": "short_body", "send": 300}},
     {"path": "/a/corrupt-gzip/*", "fault": {"kind": "corrupt_gzip"}},
     {"path": "/a/huge/*", "fault": {"kind": "huge", "size": 30_000_000}},
-    {"path": "/a/redirect-loop/*", "fault": {"kind": "redirect", "location": f"{A}/redirect-loop-b/100014.html"}},
-    {"path": "/a/redirect-loop-b/*", "fault": {"kind": "redirect", "location": f"{A}/redirect-loop/100014.html"}},
-    {"path": "/a/offsite/*", "fault": {"kind": "redirect", "status": 302, "location": "https://evil.example.com/a/stolen/100015.html"}},
+    {
+        "path": "/a/redirect-loop/*",
+        "fault": {"kind": "redirect", "location": f"{A}/redirect-loop-b/100014.html"},
+    },
+    {
+        "path": "/a/redirect-loop-b/*",
+        "fault": {"kind": "redirect", "location": f"{A}/redirect-loop/100014.html"},
+    },
+    {
+        "path": "/a/offsite/*",
+        "fault": {
+            "kind": "redirect",
+            "status": 302,
+            "location": "https://evil.example.com/a/stolen/100015.html",
+        },
+    },
     {"path": "/a/retry-offsite/*", "times": 1, "fault": {"kind": "respond", "status": 503}},
-    {"path": "/a/retry-offsite/*", "fault": {"kind": "redirect", "status": 302, "location": "https://evil.example.com/a/stolen/100024.html"}},
+    {
+        "path": "/a/retry-offsite/*",
+        "fault": {
+            "kind": "redirect",
+            "status": 302,
+            "location": "https://evil.example.com/a/stolen/100024.html",
+        },
+    },
     {"path": "/a/deep/*", "fault": {"kind": "deep_html", "depth": 100_000}},
     {"path": "/a/pdf/*", "fault": {"kind": "respond", "generate": "pdf"}},
     {"path": "/a/image/*", "fault": {"kind": "respond", "generate": "png"}},
-]  # fmt: skip
+]
 
 
 # -- the double's faults, seen by a plain client ----------------------------------------------
@@ -190,7 +219,7 @@ def test_retry_after_is_honoured_then_item(crawl, items, path, aid):
     hits = _hits(crawl, f"/a/{path}/")
     assert [h["status"] for h in hits][-1] == 200
     times = [datetime.fromisoformat(h["time"]) for h in hits]
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert gaps and min(gaps) >= 0.95, gaps  # Retry-After: 1 beats the 0.2 s base delay
 
 
