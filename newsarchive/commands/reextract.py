@@ -44,8 +44,11 @@ from newsarchive.extraction import extract, is_article
 from newsarchive.items import FetchedPage, WarcRef
 from newsarchive.pipelines.extract import build_item
 
-#: Fields that describe the fetch, not the extraction: not compared by ``--diff``.
-FETCH_FIELDS = frozenset({"fetched_at", "warc", "run_id", "extractor"})
+#: Fields that describe the fetch or the run's cross-run state (item versions, which a WARC
+#: does not hold), not the extraction: not compared by ``--diff``.
+NOT_COMPARED = frozenset(
+    {"fetched_at", "warc", "run_id", "extractor", "version", "previous_digest"}
+)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: Jobs queued per worker: enough to keep every core busy, few enough to bound memory.
 QUEUE_PER_WORKER = 8
@@ -371,7 +374,7 @@ def diff_report(old_path: Path, new_path: Path) -> str:
         fields = sorted(
             name
             for name in set(item) | set(before)
-            if name not in FETCH_FIELDS and item.get(name) != before.get(name)
+            if name not in NOT_COMPARED and item.get(name) != before.get(name)
         )
         if not fields:
             unchanged += 1
