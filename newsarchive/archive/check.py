@@ -25,6 +25,8 @@ from newsarchive.archive.writer import OPEN_SUFFIX
 
 ITEMS_FILE = "items.jsonl"
 REPORT_FILE = "selfcheck.json"
+#: What reading a damaged WARC can raise (warcio, gzip, the cdxj-indexer on top of them).
+ARCHIVE_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError, StopIteration)
 #: Problems listed in full; past this, only counted (a broken 1 GiB WARC would list thousands).
 MAX_LISTED = 50
 
@@ -97,11 +99,22 @@ def check_warc(path: Path) -> tuple[int, list[str]]:
                 while record.content_stream().read(1024 * 1024):
                     pass
                 records += 1
+                rid = record.rec_headers.get_header("WARC-Record-ID")
                 if record.digest_checker.passed is False:
-                    rid = record.rec_headers.get_header("WARC-Record-ID")
                     for problem in record.digest_checker.problems:
                         problems.append(f"{path.name} offset {offset} {rid}: {problem}")
-    except (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError) as exc:
+                elif (
+                    record.digest_checker.passed is None
+                    and record.rec_type != "revisit"
+                    and record.rec_headers.get_header("WARC-Block-Digest")
+                ):
+                    # warcio check only says "digest present but not checked" (exit 0) when a
+                    # record ends before its Content-Length: a truncated file. We fail it.
+                    problems.append(
+                        f"{path.name} offset {offset} {rid}: record shorter than its "
+                        "Content-Length (file truncated?): digest could not be verified"
+                    )
+    except ARCHIVE_ERRORS as exc:
         where = f"after offset {offset}" if offset is not None else "at the start"
         problems.append(f"{path.name}: unreadable {where} ({type(exc).__name__}: {exc})")
     return records, problems
@@ -150,7 +163,7 @@ def check_provenance(
             continue
         try:
             found = read_record_at(path, offset)
-        except (ArchiveLoadFailed, StopIteration, EOFError, OSError, zlib.error, ValueError) as exc:
+        except ARCHIVE_ERRORS as exc:
             problems.append(f"{label}: no WARC record at {name}@{offset} ({exc})")
             continue
         expected = {
@@ -188,12 +201,15 @@ def selfcheck_run(folder: Path, options: SelfCheckOptions = SelfCheckOptions()) 
     warcs = sorted(folder.glob("*.warc.gz")) + sorted(folder.glob("*.warc"))
     for leftover in sorted(folder.glob(f"*.warc*{OPEN_SUFFIX}")):
         report.problem(f"{leftover.name}: WARC still open (the writer did not close it)")
-    if not warcs:
-        report.problem(f"{folder}: no WARC file in the run folder")
+    # No WARC (a run that got no response at all) is nothing to check, not a broken archive;
+    # items pointing at missing files still fail below.
     index_file = folder / INDEX_PATH
     index: list[CdxjEntry] | None = None
     if options.build_cdxj and (options.rebuild or not index_file.exists()):
-        report.cdxj_lines = write_cdxj(warcs, index_file)
+        try:
+            report.cdxj_lines = write_cdxj(warcs, index_file)
+        except ARCHIVE_ERRORS as exc:
+            report.problem(f"{INDEX_PATH}: cannot index the WARCs ({type(exc).__name__}: {exc})")
     if index_file.exists():
         report.cdxj = str(index_file)
         try:
@@ -202,8 +218,11 @@ def selfcheck_run(folder: Path, options: SelfCheckOptions = SelfCheckOptions()) 
         except ValueError as exc:
             report.problem(f"{INDEX_PATH}: {exc}")
     wacz_file = wacz_path(folder)
-    if options.build_wacz and (options.rebuild or not wacz_file.exists()):
-        _build_wacz(folder, warcs, index_file, wacz_file, options)
+    if warcs and options.build_wacz and (options.rebuild or not wacz_file.exists()):
+        try:
+            _build_wacz(folder, warcs, index_file, wacz_file, options)
+        except ARCHIVE_ERRORS as exc:
+            report.problem(f"{wacz_file.name}: cannot build ({type(exc).__name__}: {exc})")
     if wacz_file.exists():
         report.wacz = str(wacz_file)
         report.wacz_bytes = wacz_file.stat().st_size

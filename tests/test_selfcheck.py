@@ -1,0 +1,196 @@
+"""The close-of-run self-check and ``scrapy selfcheck``, on a real crawl and on damaged copies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from newsarchive import addon
+from newsarchive.archive.check import REPORT_FILE, SelfCheckOptions, selfcheck_run, wacz_path
+from newsarchive.extensions.selfcheck import SelfCheckExtension
+from newsarchive.runstatus import failure_reasons
+from tests.archive_crawl import copy_run, gzip_chunked_crawl
+from tests.crawl_helpers import REPO
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory):
+    return gzip_chunked_crawl(tmp_path_factory)
+
+
+def scrapy_selfcheck(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "selfcheck", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def flip_byte(path: Path, at: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+# -- the crawl's own self-check ---------------------------------------------------------------
+def test_the_crawl_passed_its_self_check(crawl):
+    report = json.loads((crawl.folder / REPORT_FILE).read_text("utf-8"))
+    assert report["passed"] is True, report["problems"]
+    assert report["items"] == report["items_resolved"] == 14
+    assert report["warcs"] == len(crawl.warcs) == 1
+    assert report["records"] > 90
+    assert report["seconds"] < 5, "the self-check must stay well under 5 s on the sample site"
+    assert crawl.stats["newsarchive/selfcheck/status"] == "passed"
+    assert crawl.stats["newsarchive/selfcheck/items_resolved"] == 14
+    assert failure_reasons(crawl.stats) == []
+    assert wacz_path(crawl.folder).exists()
+
+
+def test_the_summary_has_one_self_check_line(crawl):
+    lines = [line for line in crawl.stdout.splitlines() if "self-check:" in line]
+    assert len(lines) == 1
+    assert "passed: 1 WARC(s)" in lines[0] and "14/14 items resolved" in lines[0]
+
+
+def test_the_command_passes_on_the_crawl(crawl):
+    out = scrapy_selfcheck(str(crawl.folder))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "self-check passed" in out.stdout
+
+
+# -- damaged copies ------------------------------------------------------------------------------
+def test_a_flipped_byte_fails_the_command(crawl, tmp_path):
+    folder = copy_run(crawl, tmp_path)
+    warc = folder / crawl.warcs[0].name
+    flip_byte(warc, warc.stat().st_size // 2)
+    out = scrapy_selfcheck(str(folder))
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "self-check FAILED" in out.stdout
+    assert warc.name in out.stdout
+    report = json.loads((folder / REPORT_FILE).read_text("utf-8"))
+    assert not report["passed"]
+    # The existing WACZ still holds the intact WARC: its hashes no longer match the folder,
+    # but the WACZ itself stays valid; the WARC check is what must catch this.
+    assert any(warc.name in p for p in report["problems"])
+
+
+def test_a_truncated_warc_fails_with_a_clear_message(crawl, tmp_path):
+    folder = copy_run(crawl, tmp_path)
+    warc = folder / crawl.warcs[0].name
+    data = warc.read_bytes()
+    warc.write_bytes(data[: len(data) - 500])
+    report = selfcheck_run(folder, SelfCheckOptions())
+    assert not report.passed
+    assert any(warc.name in p and "truncated" in p for p in report.problems), report.problems
+    # warcio check itself exits 0 on this file ("digest present but not checked"); we do not.
+    assert report.summary_line().startswith("FAILED: ")
+
+
+def test_wrong_provenance_fails(crawl, tmp_path):
+    folder = copy_run(crawl, tmp_path)
+    items = [json.loads(line) for line in (folder / "items.jsonl").read_text().splitlines()]
+    items[0]["warc"]["offset"] += 1
+    items[1]["warc"]["record_id"] = "<urn:uuid:00000000-0000-0000-0000-000000000000>"
+    (folder / "items.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
+    report = selfcheck_run(folder, SelfCheckOptions(build_wacz=False))
+    assert report.items_resolved == 12
+    assert len([p for p in report.problems if p.startswith("item ")]) == 2, report.problems
+
+
+def test_a_tampered_wacz_fails(crawl, tmp_path):
+    folder = copy_run(crawl, tmp_path)
+    wacz = wacz_path(folder)
+    data = bytearray(wacz.read_bytes())
+    at = data.find(b"WARC/1.1") + 40  # inside the stored WARC member's bytes
+    data[at] ^= 0xFF
+    wacz.write_bytes(bytes(data))
+    out = scrapy_selfcheck(str(folder))
+    assert out.returncode == 1
+    assert wacz.name in out.stdout
+    out = scrapy_selfcheck("--rebuild", str(folder))
+    assert out.returncode == 0, out.stdout
+
+
+def test_a_leftover_open_warc_fails(crawl, tmp_path):
+    folder = copy_run(crawl, tmp_path)
+    (folder / "newsarchive-chunked-00002.warc.gz.open").write_bytes(b"")
+    report = selfcheck_run(folder, SelfCheckOptions(build_wacz=False))
+    assert any("still open" in p for p in report.problems)
+
+
+def test_a_run_without_any_warc_has_nothing_to_fail(tmp_path):
+    folder = tmp_path / "rferl" / "empty"
+    folder.mkdir(parents=True)
+    report = selfcheck_run(folder, SelfCheckOptions())
+    assert report.passed and report.warcs == 0 and report.wacz is None
+
+
+def test_command_usage_errors(tmp_path):
+    assert scrapy_selfcheck().returncode != 0
+    out = scrapy_selfcheck(str(tmp_path / "missing"))
+    assert out.returncode == 1 and "not a folder" in out.stdout
+
+
+# -- the extension -------------------------------------------------------------------------------
+def test_extension_marks_the_run_failed(crawl, tmp_path):
+    folder = copy_run(crawl, tmp_path)
+    flip_byte(folder / crawl.warcs[0].name, 5000)
+    crawler = get_crawler(
+        settings_dict={"NEWSARCHIVE_OUTPUT": str(tmp_path), "NEWSARCHIVE_RUN_ID": folder.name}
+    )
+    crawler.stats.open_spider()
+    extension = SelfCheckExtension.from_crawler(crawler)
+    extension.folder = folder
+    extension.engine_stopped()
+    stats = crawler.stats.get_stats()
+    assert stats["newsarchive/selfcheck/status"] == "failed"
+    assert stats["newsarchive/selfcheck/summary"].startswith("FAILED: ")
+    assert failure_reasons(stats) == ["selfcheck"]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"NEWSARCHIVE_WARC_ENABLED": False},
+        {
+            "NEWSARCHIVE_CDXJ_ENABLED": False,
+            "NEWSARCHIVE_WACZ_ENABLED": False,
+            "NEWSARCHIVE_SELFCHECK_ENABLED": False,
+        },
+    ],
+)
+def test_disabled_is_not_configured(settings):
+    with pytest.raises(NotConfigured):
+        SelfCheckExtension.from_crawler(get_crawler(settings_dict=settings))
+
+
+def test_each_switch_is_honoured(crawl, tmp_path):
+    folder = copy_run(crawl, tmp_path)
+    (folder / "indexes" / "index.cdxj").unlink()
+    wacz_path(folder).unlink()
+    crawler = get_crawler(settings_dict={"NEWSARCHIVE_CDXJ_ENABLED": False})
+    extension = SelfCheckExtension.from_crawler(crawler)
+    assert not extension.config.options.build_cdxj and extension.config.options.build_wacz
+    report = selfcheck_run(folder, extension.config.options)
+    assert report.passed, report.problems
+    assert not (folder / "indexes" / "index.cdxj").exists()
+    assert wacz_path(folder).exists()  # built with a throwaway index
+    assert not list(folder.glob(".*for-wacz"))
+
+
+def test_runs_before_the_summary():
+    settings = {"EXTENSIONS": {}, "DOWNLOADER_MIDDLEWARES": {}, "ITEM_PIPELINES": {}}
+    from scrapy.settings import Settings
+
+    s = Settings(settings)
+    addon.NewsarchiveAddon().update_settings(s)
+    extensions = s.getdict("EXTENSIONS")
+    assert extensions[addon.SELFCHECK_EXTENSION] < extensions[addon.RUNFOLDER_EXTENSION]

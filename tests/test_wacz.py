@@ -1,0 +1,161 @@
+"""The WACZ of a real gzip + chunked crawl: valid for the ``wacz`` package's validator and ours,
+one page per article with its text, and written without holding the archive in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+from wacz.util import validate_pages_jsonl_file
+from warcio.warcwriter import WARCWriter
+
+from newsarchive.archive.cdxj import INDEX_PATH, write_cdxj
+from newsarchive.archive.check import wacz_path
+from newsarchive.archive.wacz import PAGES_HEADER, validate_wacz, write_wacz
+from tests.archive_crawl import gzip_chunked_crawl
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory):
+    return gzip_chunked_crawl(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def wacz(crawl):
+    return wacz_path(crawl.folder)
+
+
+def wacz_cli() -> str:
+    return str(Path(sys.executable).parent / "wacz")
+
+
+def test_the_wacz_package_validates_it(wacz):
+    out = subprocess.run(
+        [wacz_cli(), "validate", "-f", str(wacz)], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Validation succeeded" in out.stdout
+
+
+def test_our_validator_agrees(wacz):
+    assert validate_wacz(wacz) == []
+
+
+def test_layout_and_datapackage(crawl, wacz):
+    assert wacz.name == "rferl-chunked.wacz"
+    with zipfile.ZipFile(wacz) as zf:
+        names = zf.namelist()
+        package = json.loads(zf.read("datapackage.json"))
+        digest = json.loads(zf.read("datapackage-digest.json"))
+        assert digest == {
+            "path": "datapackage.json",
+            "hash": "sha256:" + hashlib.sha256(zf.read("datapackage.json")).hexdigest(),
+        }
+        infos = {i.filename: i for i in zf.infolist()}
+        for warc in crawl.warcs:
+            member = f"archive/{warc.name}"
+            assert infos[member].compress_type == zipfile.ZIP_STORED
+            assert zf.read(member) == warc.read_bytes()
+        assert zf.read("indexes/index.cdxj") == (crawl.folder / INDEX_PATH).read_bytes()
+    assert names[-2:] == ["datapackage.json", "datapackage-digest.json"]
+    assert package["wacz_version"] == "1.1.1"
+    assert package["profile"] == "data-package"
+    assert package["software"].startswith("newsarchive/")
+    paths = {r["path"]: r for r in package["resources"]}
+    assert set(paths) == {n for n in names if not n.startswith("datapackage")}
+    for warc in crawl.warcs:
+        res = paths[f"archive/{warc.name}"]
+        assert res["bytes"] == warc.stat().st_size
+        assert res["hash"] == "sha256:" + hashlib.sha256(warc.read_bytes()).hexdigest()
+    assert package["mainPageUrl"] in {item["url"] for item in crawl.items}
+
+
+def test_one_page_per_article_with_its_text(crawl, wacz, tmp_path):
+    with zipfile.ZipFile(wacz) as zf:
+        raw = zf.read("pages/pages.jsonl")
+    (tmp_path / "pages.jsonl").write_bytes(raw)
+    assert validate_pages_jsonl_file(str(tmp_path / "pages.jsonl"))
+    lines = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    assert lines[0] == PAGES_HEADER
+    pages = {p["url"]: p for p in lines[1:]}
+    assert len(lines) - 1 == len(pages) == len(crawl.items) == 14
+    for item in crawl.items:
+        page = pages[item["url"]]
+        assert page["ts"] == item["fetched_at"]
+        assert page["title"] == item["title"]
+        assert page["text"] == item["text"]
+        assert page["id"] == item["article_id"]
+
+
+def _rewrite(src: Path, dst: Path, change) -> Path:
+    """Copy a ZIP member by member, letting ``change(name, data)`` alter or drop members."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = change(info.filename, zin.read(info.filename))
+            if data is not None:
+                zout.writestr(info, data)
+    return dst
+
+
+def test_validator_catches_damage(wacz, tmp_path):
+    def flip(name, data):
+        if name.startswith("archive/"):
+            return data[:100] + bytes([data[100] ^ 0xFF]) + data[101:]
+        return data
+
+    problems = validate_wacz(_rewrite(wacz, tmp_path / "flipped.wacz", flip))
+    assert any("do not match datapackage.json" in p for p in problems), problems
+
+    no_pages = _rewrite(wacz, tmp_path / "nopages.wacz", lambda n, d: None if "pages" in n else d)
+    assert any("pages/pages.jsonl" in p for p in validate_wacz(no_pages))
+
+    deflated = tmp_path / "deflated.wacz"
+    with zipfile.ZipFile(wacz) as zin, zipfile.ZipFile(deflated, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in zin.infolist():
+            z.writestr(info.filename, zin.read(info.filename))
+    assert any("stored uncompressed" in p for p in validate_wacz(deflated))
+
+    (tmp_path / "not.wacz").write_bytes(b"PK not really")
+    assert "not a readable ZIP" in validate_wacz(tmp_path / "not.wacz")[0]
+
+
+def test_written_streaming_without_holding_the_warc(tmp_path):
+    """A 24 MiB WARC goes into the WACZ with a few MiB of Python memory at most."""
+    warc = tmp_path / "big.warc.gz"
+    with warc.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for n in range(6):
+            payload = os.urandom(4 * 1024 * 1024)
+            writer.write_record(
+                writer.create_warc_record(
+                    f"https://example.org/{n}",
+                    "resource",
+                    payload=io.BytesIO(payload),
+                    length=len(payload),
+                    warc_content_type="application/octet-stream",
+                )
+            )
+            del payload
+    index = tmp_path / "index.cdxj"
+    assert write_cdxj([warc], index) == 6
+    pages = [{"url": "https://example.org/0", "ts": "2026-01-01T00:00:00Z"}]
+    tracemalloc.start()
+    try:
+        summary = write_wacz(
+            tmp_path / "big.wacz", [warc], index, pages, title="big", software="test"
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert warc.stat().st_size > 24 * 1024 * 1024
+    assert peak < 4 * 1024 * 1024, f"peak {peak:,} bytes while packaging"
+    assert summary.pages == 1
+    assert validate_wacz(tmp_path / "big.wacz") == []
