@@ -46,6 +46,7 @@ def summarize(folder: Path, stats: dict, reason: str) -> str:
         for k, v in stats.items()
         if k.startswith(("newsarchive/fetch/failed/", "newsarchive/discovery/failed/"))
     )
+    failed = stats.get("newsarchive/errors/urls", failed)  # errors.jsonl lines, when written
     lines = [
         f"newsarchive run {folder.name} finished ({reason})",
         f"  articles:        {stats.get('newsarchive/extract/articles', 0)}",
@@ -53,6 +54,7 @@ def summarize(folder: Path, stats: dict, reason: str) -> str:
         + (", ".join(f"{n} {kind}" for kind, n in sorted(notices.items())) or "none"),
         f"  not articles:    {dropped}   failed URLs: {failed}"
         f"   robots.txt skips: {stats.get('robotstxt/forbidden', 0)}",
+        *accounting_lines(stats),
         f"  HTTP responses:  {stats.get('downloader/response_count', 0)}"
         f"   archived records: {stats.get('newsarchive/warc/response', 0)} responses,"
         f" {stats.get('newsarchive/warc/revisit', 0)} revisits",
@@ -76,6 +78,21 @@ def summarize(folder: Path, stats: dict, reason: str) -> str:
     if "newsarchive/selfcheck/summary" in stats:
         lines.append(f"  self-check:      {stats['newsarchive/selfcheck/summary']}")
     return "\n".join(lines)
+
+
+def accounting_lines(stats: dict) -> list[str]:
+    """The accounting sum (see extensions/accounting.py), if the run kept one."""
+    if "newsarchive/accounting/requested" not in stats:
+        return []
+    get = lambda key: stats.get(f"newsarchive/accounting/{key}", 0)  # noqa: E731 - local alias
+    line = (
+        f"  accounted URLs:  {get('requested')} = {get('item')} items + {get('error')} errors"
+        f" (errors.jsonl) + {get('not_article')} not articles + {get('skipped')} skipped"
+        f" + {get('duplicate')} duplicates"
+    )
+    if get("unaccounted"):
+        line += f"   UNACCOUNTED: {get('unaccounted')}"
+    return [line]
 
 
 def write_stats(path: Path, stats: dict) -> None:
