@@ -206,3 +206,16 @@ def test_request_line_keeps_the_query_string(tmp_path):
     assert warcs, list(tmp_path.rglob("*"))
     requests = [r for r in read_records(warcs) if r["type"] == "request"]
     assert [r["http"].to_str().split("\r\n")[0] for r in requests] == ["GET /?p=2&q=a%20b HTTP/1.1"]
+
+
+def test_the_handler_refuses_a_scrapy_it_does_not_know():
+    """If Scrapy stops building its pool as 2.19 does, the crawl stops at start with a reason."""
+    from twisted.web.client import HTTPConnectionPool
+
+    from newsarchive.downloadhandlers.wireheaders import check_scrapy_internals
+
+    with pytest.raises(RuntimeError, match="update newsarchive/downloadhandlers"):
+        check_scrapy_internals(object())
+    pool = HTTPConnectionPool.__new__(HTTPConnectionPool)  # default (Twisted's) factory
+    with pytest.raises(RuntimeError):
+        check_scrapy_internals(pool)

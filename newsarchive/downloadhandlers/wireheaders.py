@@ -28,6 +28,7 @@ from scrapy.core.downloader.handlers.http11 import (
 from scrapy.crawler import Crawler
 from twisted.web.client import HTTPConnectionPool
 
+
 def restore_connection_headers(response: Any, parser: Any) -> Any:
     """Copy the parser's connection-control headers into the Twisted response's headers."""
     for name, values in parser.connHeaders.getAllRawHeaders():
