@@ -230,7 +230,7 @@ def test_retry_after_is_honoured_then_item(crawl, items, path, aid):
         ("forbidden/100005.html", "http_403", 1),
         ("missing/100006.html", "http_404", 1),
         ("hang/100007.html", "timeout", RETRY_TIMES + 1),
-        ("reset/100008.html", "connection_lost", RETRY_TIMES + 1),
+        ("reset/100008.html", "connection_lost|data_loss", RETRY_TIMES + 1),
         ("short/100009.html", "data_loss", RETRY_TIMES + 1),
         ("corrupt-gzip/100010.html", "bad_content_encoding", 1),
         ("huge/100013.html", "too_large", 1),
@@ -239,9 +239,10 @@ def test_retry_after_is_honoured_then_item(crawl, items, path, aid):
 )
 def test_failures_are_logged_with_reason_and_attempts(crawl, path, reason, attempts):
     line = _error(crawl, path)
-    assert (line["phase"], line["reason"], line["attempts"]) == ("fetch", reason, attempts), line
+    assert line["phase"] == "fetch" and line["reason"] in reason.split("|"), line
+    assert line["attempts"] == attempts, line
     assert len(_hits(crawl, f"/a/{path.split('/')[0]}/")) == attempts
-    assert crawl.stats[f"newsarchive/errors/fetch/{reason}"] >= 1
+    assert crawl.stats[f"newsarchive/errors/fetch/{line['reason']}"] >= 1
     assert path.split("/")[-1] in crawl.log
 
 
