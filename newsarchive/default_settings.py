@@ -58,10 +58,6 @@ NEWSARCHIVE_BACKOFF_BASE = 1.0
 NEWSARCHIVE_BACKOFF_MAX_DELAY = 60.0
 #: Largest article page, in bytes after decompression (per-request ``download_maxsize``).
 NEWSARCHIVE_ARTICLE_MAXSIZE = 10 * 1024 * 1024
-#: Seconds one page's extraction may take before it is recorded as failed (0: no bound).
-NEWSARCHIVE_EXTRACT_TIMEOUT = 30.0
-#: Address-space cap of the extraction worker process, in bytes (0: no cap).
-NEWSARCHIVE_EXTRACT_MEMORY = 2 * 1024**3
 
 #: Scheduled runs. Lock a spider's output so a second run cannot start (or repair) over it.
 NEWSARCHIVE_RUNLOCK_ENABLED = True

@@ -172,8 +172,6 @@ def crawl(tmp_path_factory):
             "NEWSARCHIVE_BACKOFF_BASE=0.2",
             "-s",
             "NEWSARCHIVE_BACKOFF_MAX_DELAY=1.5",
-            "-s",
-            "NEWSARCHIVE_EXTRACT_TIMEOUT=10",
             run_id="faults",
             timeout=120,
         )
