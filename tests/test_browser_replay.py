@@ -1,0 +1,211 @@
+"""A crawl's WARCs replay in pywb and render in a real headless Chromium.
+
+pywb lives in its own virtualenv (its pins conflict with the project's: it needs
+``cryptography<48``/``pyOpenSSL<26.2`` and ``brotlipy``, which would replace the ``brotli`` module
+Scrapy uses). The venv is made once from ``tests/pywb-requirements.txt`` (exact pins) at
+``$NEWSARCHIVE_PYWB_VENV`` or ``<project venv>/pywb`` and reused. The browser is Debian's
+``chromium`` + ``chromium-driver`` (``.ci/run`` installs them), driven by Selenium: no browser
+download. The screenshot is kept as ``test-artifacts/browser-replay.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from newsarchive.webdouble import WebDouble
+from tests.crawl_helpers import REPO, SAMPLE_HOSTS, run_crawl
+
+pytestmark = pytest.mark.slow
+
+SEED = (
+    "https://www.rferl.org/a/"
+    "russian_foreign_minister_lavrov_to_syria_on_diplomatic_mission/24475926.html"
+)
+HEADLINE = "Russia's Lavrov Says Assad Ready For Talks"
+PYWB_REQUIREMENTS = REPO / "tests" / "pywb-requirements.txt"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1600",
+)
+
+
+def pywb_venv() -> Path:
+    """The pywb virtualenv, created from the pinned requirements the first time."""
+    venv = Path(os.environ.get("NEWSARCHIVE_PYWB_VENV") or Path(sys.prefix) / "pywb")
+    stamp = venv / ".requirements"
+    wanted = PYWB_REQUIREMENTS.read_text("utf-8")
+    if stamp.exists() and stamp.read_text("utf-8") == wanted and (venv / "bin/wayback").exists():
+        return venv
+    python = shutil.which("python3.11") or sys.executable
+    subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True)
+    subprocess.run(
+        [
+            str(venv / "bin/python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(PYWB_REQUIREMENTS),
+        ],
+        check=True,
+        timeout=900,
+    )
+    stamp.write_text(wanted, "utf-8")
+    return venv
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    """Poll until pywb answers (any HTTP status); fail early if it died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"pywb exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)  # polling interval, not a wait for a fixed event
+    raise AssertionError(f"pywb did not answer {url} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def crawl(sample_site, tmp_path_factory):
+    double = WebDouble(sample_site, gzip=True, chunked=True).start()
+    try:
+        result = run_crawl(
+            double,
+            tmp_path_factory.mktemp("out"),
+            "-a",
+            f"sites={SAMPLE_HOSTS}",
+            "-a",
+            "since=2012-01-01",
+            run_id="browser",
+        )
+    finally:
+        double.stop()
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.warcs
+    return result
+
+
+@pytest.fixture(scope="module")
+def pywb(crawl, tmp_path_factory):
+    """pywb serving the crawl's WARCs as collection ``news`` on a free loopback port."""
+    for tool in (CHROMIUM, CHROMEDRIVER):
+        if not tool.exists():
+            pytest.fail(f"{tool} missing: apt-get install -y chromium chromium-driver")
+    venv = pywb_venv()
+    home = tmp_path_factory.mktemp("pywb")
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    subprocess.run([str(venv / "bin/wb-manager"), "init", "news"], cwd=home, env=env, check=True)
+    subprocess.run(
+        [str(venv / "bin/wb-manager"), "add", "news", *map(str, crawl.warcs)],
+        cwd=home,
+        env=env,
+        check=True,
+    )
+    # pywb's own indexer also indexes the metadata records (the extracted items, filed under
+    # the article's URL) and would replay the item JSON in place of the page; the run's CDXJ
+    # leaves them out, so it replaces pywb's index. (pywb 2.10's ``add --unpack-wacz`` only
+    # looks for ``indexes/*.cdx(.gz)`` and finds no index in our WACZ.)
+    run_index = crawl.folder / "indexes" / "index.cdxj"
+    shutil.copyfile(run_index, home / "collections" / "news" / "indexes" / "index.cdxj")
+    port = free_port()
+    log = open(home / "wayback.log", "wb")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        [str(venv / "bin/wayback"), "-b", "127.0.0.1", "-p", str(port)],
+        cwd=home,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/news/", process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_seed_article_renders_in_chromium(pywb, tmp_path, sample_site):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    service = Service(executable_path=str(CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=service)
+    try:
+        driver.set_page_load_timeout(60)
+        driver.get(f"{pywb}/news/{SEED}")
+        # pywb's top frame holds the archived page in an iframe: wait for it, then enter it.
+        WebDriverWait(driver, 30).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "iframe#replay_iframe")
+        )
+        frame = driver.find_element(By.CSS_SELECTOR, "iframe#replay_iframe")
+        driver.switch_to.frame(frame)
+        WebDriverWait(driver, 30).until(
+            lambda d: HEADLINE in d.find_element(By.TAG_NAME, "body").text
+        )
+        text = driver.find_element(By.TAG_NAME, "body").text
+        # The page itself, not some other record of the URL (the item JSON has no h1 or p).
+        headings = [h.text.strip() for h in driver.find_elements(By.TAG_NAME, "h1")]
+        paragraphs = [p.text.strip() for p in driver.find_elements(By.TAG_NAME, "p")]
+        driver.switch_to.default_content()
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "browser-replay.png"))
+    finally:
+        driver.quit()
+    first = _first_paragraph(sample_site)
+    assert HEADLINE in headings, headings
+    assert " ".join(first.split()) in [" ".join(p.split()) for p in paragraphs]
+    assert " ".join(first.split()) in " ".join(text.split()), f"{first[:60]!r} not rendered"
+    assert (ARTIFACTS / "browser-replay.png").stat().st_size > 10_000
+
+
+def _first_paragraph(sample_site: Path) -> str:
+    """The first paragraph of the seed article, from the sample site's ground truth."""
+    expected = json.loads((sample_site / "EXPECTED.json").read_text("utf-8"))
+    (article,) = [a for a in expected["articles"] if a["article_id"] == "24475926"]
+    return article["first_paragraph"].strip()
