@@ -217,3 +217,56 @@ def test_default_crawl_reads_only_news_and_latest(sample_site, expected, tmp_pat
     assert "/sitemap_8_sections.xml.gz" not in paths
     assert all(r["host"] == "www.rferl.org" for r in result.requests)
     json.dumps(result.stats)
+
+
+def test_jsonl_lines_match_the_published_schema(crawl):
+    import jsonschema
+
+    from tests.test_docs import REPO
+
+    schema = json.loads((REPO / "docs" / "item.schema.json").read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    lines = (crawl.folder / "items.jsonl").read_text("utf-8").splitlines()
+    assert len(lines) == len(crawl.items) > 0
+    for line in lines:
+        errors = list(validator.iter_errors(json.loads(line)))
+        assert not errors, errors[0].message
+
+
+def test_jsonl_loads_with_types_in_pandas(crawl):
+    import pandas as pd
+
+    frame = pd.read_json(crawl.folder / "items.jsonl", lines=True, dtype={"article_id": str})
+    assert len(frame) == len(crawl.items)
+    assert frame["http_status"].dtype.kind == "i"
+    assert frame["article_id"].map(type).eq(str).all()
+    published = pd.to_datetime(frame["published"], utc=True)
+    assert published.notna().all()
+    assert frame["authors"].map(lambda a: isinstance(a, list)).all()
+    assert frame["warc"].map(lambda w: isinstance(w["offset"], int)).all()
+
+
+def test_jsonl_loads_with_types_in_duckdb(crawl):
+    import duckdb
+
+    path = str(crawl.folder / "items.jsonl")
+    con = duckdb.connect()
+    rows = con.execute(
+        "SELECT count(*), count(DISTINCT article_id), "
+        "sum(len(authors)), max(warc.offset), "
+        "count(*) FILTER (WHERE legal_notice.kind = 'undesirable-organization') "
+        f"FROM read_json_auto('{path}')"
+    ).fetchone()
+    assert rows[0] == rows[1] == len(crawl.items)
+    assert rows[2] == sum(len(i["authors"]) for i in crawl.items)
+    assert rows[3] == max(i["warc"]["offset"] for i in crawl.items)
+    notices = [
+        i
+        for i in crawl.items
+        if (i["legal_notice"] or {}).get("kind") == "undesirable-organization"
+    ]
+    assert rows[4] == len(notices) > 0
+    described = con.execute(f"DESCRIBE SELECT * FROM read_json_auto('{path}')").fetchall()
+    types = {row[0]: row[1] for row in described}
+    assert types["http_status"] in ("BIGINT", "INTEGER", "UBIGINT")
+    assert types["authors"].endswith("[]")
