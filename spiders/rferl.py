@@ -19,9 +19,8 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
-import charset_normalizer
 import scrapy
 from protego import Protego
 from scrapy.http import Response, TextResponse
@@ -33,12 +32,10 @@ from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role
 from newsarchive.discovery.services import select_services
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
-from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
-from newsarchive.extensions.errorlog import classify, report_error, report_failure
+from newsarchive.extensions.errorlog import report_error
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX, state_for
-from newsarchive.items import FetchedPage, WarcRef
-from newsarchive.runstatus import mark_failed
 from newsarchive.state import refetch_reason
+from spiders.base import ArchiveSpiderMixin, strip_tracking
 
 #: Child sitemaps always read; archive slices only with ``since``.
 DEFAULT_SITEMAP_ROLES = ("news", "latest")
@@ -46,44 +43,7 @@ DEFAULT_SITEMAP_ROLES = ("news", "latest")
 PANGEA_FEED_PATH = "/api/"
 
 
-#: Query parameters that only track the reader; an article URL is fetched without them.
-TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid", "_ga"}
-)
-
-
-def strip_tracking(url: str) -> str:
-    """``url`` without ``utm_*`` and click-id parameters (the rest of the query kept in order)."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    kept = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
-    ]
-    return urlunsplit(parts._replace(query=urlencode(kept)))
-
-
-def body_encoding(response: TextResponse) -> str:
-    """The page's real encoding: a declared UTF-8 that does not decode is detected instead.
-
-    Servers label windows-1251 or other legacy bytes as UTF-8; Scrapy trusts the header and
-    decodes with replacement characters, so the text would be lost.
-    """
-    declared = response.encoding
-    if declared.replace("-", "").lower() != "utf8":
-        return declared
-    try:
-        response.body.decode("utf-8")
-    except UnicodeDecodeError:
-        best = charset_normalizer.from_bytes(response.body).best()
-        if best is not None:
-            return best.encoding
-    return declared
-
-
-class RferlSpider(scrapy.Spider):
+class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
     """Archive RFE/RL articles from every (or the chosen) language-service site."""
 
     name = "rferl"
@@ -297,50 +257,6 @@ class RferlSpider(scrapy.Spider):
                 response.url,
             )
 
-    # -- articles --------------------------------------------------------------------------
-    def parse_article(self, response: Response) -> Iterator[FetchedPage]:
-        if response.status == 304:  # archived as a revisit, settled by the conditional mw
-            return
-        if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("newsarchive/fetch/not_html")
-            self.logger.warning("Not an HTML page, archived only: %s", response.url)
-            return
-        location = response.meta.get(META_KEY)
-        fetched_at = response.meta.get(FETCHED_AT_KEY)
-        yield FetchedPage(
-            url=response.url,
-            site=urlsplit(response.url).hostname or "",
-            body=response.body,
-            encoding=body_encoding(response),
-            http_status=response.status,
-            fetched_at=iso_utc(fetched_at) or "",
-            article_id=article_id(response.url) or response.meta.get("newsarchive_article_id"),
-            warc=WarcRef(
-                filename=location.filename,
-                offset=location.offset,
-                length=location.length,
-                record_id=location.record_id,
-                payload_digest=location.payload_digest or "",
-            )
-            if location is not None
-            else None,
-            hints=dict(response.meta.get("newsarchive_hints") or {}),
-        )
-
-    # -- failures --------------------------------------------------------------------------
-    def discovery_failed(self, failure) -> None:
-        self._failed(failure, "discovery")
-
-    def fetch_failed(self, failure) -> None:
-        self._failed(failure, "fetch")
-
-    def _failed(self, failure, phase: str) -> None:
-        kind, reason = classify(failure)
-        if kind != "error":  # robots.txt / off-scope refusals are skips, counted by Scrapy
-            self.logger.info("Not fetched (%s): %s", reason, failure.request.url)
-        else:
-            self.crawler.stats.inc_value(f"newsarchive/{phase}/failed/{reason}")
-            role = str(failure.request.meta.get("newsarchive_role", ""))
-            if phase == "discovery" and (role == "robots" or role.startswith("sitemap")):
-                mark_failed(self.crawler, f"{role.split(':')[0]}_unreadable")
-        report_failure(self.crawler, failure, phase)  # errors.jsonl, log line, accounting
+    # -- articles (parse_article and the failure callbacks: ArchiveSpiderMixin) --------------
+    def article_id_for(self, response: Response) -> str | None:
+        return article_id(response.url) or response.meta.get("newsarchive_article_id")

@@ -1,0 +1,122 @@
+"""What every newsarchive spider does the same way: clean article URLs, decode pages honestly,
+hand archived responses to the pipeline, and report failures.
+
+``rferl`` and ``news`` differ only in discovery; from the article request on they must behave
+identically (same item, same accounting), so that part lives here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import charset_normalizer
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from newsarchive.discovery.dates import iso_utc
+from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
+from newsarchive.extensions.errorlog import classify, report_failure
+from newsarchive.items import FetchedPage, WarcRef
+from newsarchive.runstatus import mark_failed
+
+#: Query parameters that only track the reader; an article URL is fetched without them.
+TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid", "_ga"}
+)
+
+
+def strip_tracking(url: str) -> str:
+    """``url`` without ``utm_*`` and click-id parameters (the rest of the query kept in order)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    ]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def body_encoding(response: TextResponse) -> str:
+    """The page's real encoding: a declared UTF-8 that does not decode is detected instead.
+
+    Servers label windows-1251 or other legacy bytes as UTF-8; Scrapy trusts the header and
+    decodes with replacement characters, so the text would be lost.
+    """
+    declared = response.encoding
+    if declared.replace("-", "").lower() != "utf8":
+        return declared
+    try:
+        response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        best = charset_normalizer.from_bytes(response.body).best()
+        if best is not None:
+            return best.encoding
+    return declared
+
+
+def fetched_page(response: TextResponse, article_id: str | None) -> FetchedPage:
+    """The hand-over to the extraction pipeline: the page plus where the WARC stored it."""
+    location = response.meta.get(META_KEY)
+    return FetchedPage(
+        url=response.url,
+        site=urlsplit(response.url).hostname or "",
+        body=response.body,
+        encoding=body_encoding(response),
+        http_status=response.status,
+        fetched_at=iso_utc(response.meta.get(FETCHED_AT_KEY)) or "",
+        article_id=article_id,
+        warc=WarcRef(
+            filename=location.filename,
+            offset=location.offset,
+            length=location.length,
+            record_id=location.record_id,
+            payload_digest=location.payload_digest or "",
+        )
+        if location is not None
+        else None,
+        hints=dict(response.meta.get("newsarchive_hints") or {}),
+    )
+
+
+class ArchiveSpiderMixin:
+    """Article callback and failure reporting shared by the spiders (needs ``scrapy.Spider``)."""
+
+    crawler: scrapy.crawler.Crawler
+    logger: scrapy.utils.log.SpiderLoggerAdapter
+
+    def article_id_for(self, response: Response) -> str | None:
+        """The id the state store knows the article by (Pangea id; None elsewhere)."""
+        return response.meta.get("newsarchive_article_id")
+
+    def parse_article(self, response: Response) -> Iterator[FetchedPage]:
+        if response.status == 304:  # archived as a revisit, settled by the conditional mw
+            return
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("newsarchive/fetch/not_html")
+            self.logger.warning("Not an HTML page, archived only: %s", response.url)
+            return
+        yield fetched_page(response, self.article_id_for(response))
+
+    def discovery_failed(self, failure) -> None:
+        self._failed(failure, "discovery")
+
+    def fetch_failed(self, failure) -> None:
+        self._failed(failure, "fetch")
+
+    def _failed(self, failure, phase: str) -> None:
+        kind, reason = classify(failure)
+        if kind != "error":  # robots.txt / off-scope refusals are skips, counted by Scrapy
+            self.logger.info("Not fetched (%s): %s", reason, failure.request.url)
+        else:
+            self.crawler.stats.inc_value(f"newsarchive/{phase}/failed/{reason}")
+            role = str(failure.request.meta.get("newsarchive_role", ""))
+            if phase == "discovery" and self.is_essential(role):
+                mark_failed(self.crawler, f"{role.split(':')[0]}_unreadable")
+        report_failure(self.crawler, failure, phase)  # errors.jsonl, log line, accounting
+
+    def is_essential(self, role: str) -> bool:
+        """Discovery requests whose failure fails the run (robots.txt and sitemaps)."""
+        return role == "robots" or role.startswith("sitemap")
