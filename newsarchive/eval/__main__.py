@@ -1,0 +1,53 @@
+"""``python -m newsarchive.eval [--corpora DIR] [--json FILE] [--misses]``: print the table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from newsarchive.eval.corpora import default_root
+from newsarchive.eval.harness import evaluate, format_table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m newsarchive.eval",
+        description="Extraction quality of newsarchive next to plain trafilatura.",
+    )
+    parser.add_argument(
+        "--corpora",
+        type=Path,
+        default=None,
+        help="the shared corpora folder (default: $NEWSARCHIVE_CORPORA or ../shared/corpora)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the metrics as JSON here")
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    parser.add_argument(
+        "--misses", action="store_true", help="list every page and field a system got wrong"
+    )
+    args = parser.parse_args(argv)
+    root = args.corpora or default_root()
+    started = time.monotonic()
+    try:
+        report = evaluate(root, workers=args.workers)
+    except FileNotFoundError as exc:
+        print(f"newsarchive.eval: {exc}", file=sys.stderr)
+        return 2
+    print(format_table(report))
+    print(f"\n{sum(report.pages.values())} pages from {root}, {time.monotonic() - started:.0f} s")
+    if args.misses:
+        for system, misses in report.misses.items():
+            print(f"\n{system}: {len(misses)} misses")
+            for miss in misses:
+                print(f"  {miss}")
+    if args.json:
+        args.json.write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
