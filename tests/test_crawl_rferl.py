@@ -270,3 +270,30 @@ def test_jsonl_loads_with_types_in_duckdb(crawl):
     types = {row[0]: row[1] for row in described}
     assert types["http_status"] in ("BIGINT", "INTEGER", "UBIGINT")
     assert types["authors"].endswith("[]")
+
+
+def test_feed_read_where_robots_allows_and_dash_o_still_works(sample_site, tmp_path):
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(sample_site / "www.rferl.org", site / "www.rferl.org")
+    robots = site / "www.rferl.org" / "robots.txt"
+    robots.write_text(
+        "".join(
+            line
+            for line in robots.read_text().splitlines(keepends=True)
+            if not line.startswith("Disallow: /api/")
+        )
+    )
+    extra = tmp_path / "extra.jsonl"
+    with WebDouble(site) as double:
+        result = run_crawl(
+            double, tmp_path / "out", "-a", "sites=www.rferl.org", "-O", str(extra), run_id="feed"
+        )
+    assert result.returncode == 0, result.log[-3000:]
+    assert [r["status"] for r in result.requests if r["path"] == "/api/"] == [200]
+    assert "newsarchive/discovery/feed_disallowed" not in result.stats
+    assert "/api/" not in (result.folder / "errors.jsonl").read_text("utf-8")
+    # -O writes the same items as the run folder's items.jsonl.
+    again = [json.loads(line) for line in extra.read_text("utf-8").splitlines()]
+    assert again == result.items and again
