@@ -29,6 +29,7 @@ import newsarchive
 from newsarchive.extraction import generic, pangea
 from newsarchive.extraction.dates import Stamp, best_stamp, parse_stamp
 from newsarchive.extraction.document import decode, parse
+from newsarchive.extraction.headline import printed_headline
 from newsarchive.extraction.metadata import (
     ARTICLE_TYPES,
     Facts,
@@ -166,6 +167,8 @@ def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None)
     merged = _merge([*ranked, hint])
     _locate(merged, ranked, kind, url)
     merged.title = strip_site_suffix(merged.title, sites, host)
+    if not kind:  # Pangea's h1.pg-title is already the printed headline
+        merged.title = printed_headline(tree, merged.title)
     merged.tags = [tag for tag in merged.tags if not is_site_name(tag, sites, host)]
 
     text = pangea.body_text(tree, kind) if kind else ""

@@ -35,6 +35,8 @@ _UTAG_PAIR = re.compile(r"""(?P<key>[A-Za-z_][\w]*)\s*:\s*"(?P<value>(?:[^"\\]|\
 _JS_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
 _BY = re.compile(r"^(?:by|author|autor|autorin|par|por|автор|от)\s*:?\s+", re.I)
 _INITIALS = re.compile(r"\s*\([\w.]{1,6}\)$")
+#: Job titles CJK bylines append to the name ("신현주 기자", "山田太郎記者"): not part of it.
+_REPORTER = re.compile(r"\s*(?:기자|특파원|記者|特派員|记者)$")
 _NAME_LIST = re.compile(r"\s*(?:,|;|\s&\s|\sand\s|\sund\s|\set\s|\sи\s)\s*")
 _TITLE_SEPARATORS = (" - ", " | ", " – ", " — ", " :: ", " · ", " ｜ ")
 
@@ -122,7 +124,7 @@ def clean_author(value: str | None) -> str | None:
     name = text_value(value)
     if not name or name.startswith(("http://", "https://", "/")):
         return None
-    name = _INITIALS.sub("", _BY.sub("", name))
+    name = _REPORTER.sub("", _INITIALS.sub("", _BY.sub("", name)))
     head, sep, tail = name.rpartition(" - ")
     if sep and head and len(tail.split()) <= 3:
         name = head.strip()
