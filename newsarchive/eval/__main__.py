@@ -1,4 +1,5 @@
-"""``python -m newsarchive.eval [--corpora DIR] [--json FILE] [--misses]``: print the table."""
+"""``python -m newsarchive.eval [--corpora DIR] [--json FILE] [--misses] [--split dev|heldout]``:
+print the table."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from newsarchive.eval.corpora import default_root
+from newsarchive.eval.corpora import SPLITS, default_root
 from newsarchive.eval.harness import evaluate, format_table
 
 
@@ -29,11 +30,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--misses", action="store_true", help="list every page and field a system got wrong"
     )
+    parser.add_argument(
+        "--split",
+        choices=SPLITS,
+        default=None,
+        help="score only this fixed half of the fundus pages (by sha1 of the file path); "
+        "default: all of them",
+    )
     args = parser.parse_args(argv)
     root = args.corpora or default_root()
     started = time.monotonic()
     try:
-        report = evaluate(root, workers=args.workers)
+        report = evaluate(root, workers=args.workers, split=args.split)
     except FileNotFoundError as exc:
         print(f"newsarchive.eval: {exc}", file=sys.stderr)
         return 2
