@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from newsarchive.discovery.urlkey import article_key
+
 
 @dataclass
 class LegalNotice:
@@ -76,6 +78,11 @@ class ArticleItem:
 
     article_id: str | None = None
     """Pangea numeric article id (global across all RFE/RL services), as a string."""
+
+    article_key: str | None = None
+    """Stable key of the article across runs, on any site: ``article_id`` on Pangea sites, else
+    ``url:`` + SHA-1 of the normalised fetched URL (``newsarchive.discovery.urlkey``). Item
+    versions are counted per key."""
 
     canonical_url: str | None = None
     """``<link rel=canonical>`` / ``og:url`` of the page, absolute."""
@@ -142,6 +149,11 @@ class ArticleItem:
     previous_digest: str | None = None
     """Content digest (``sha256:...``, see ``newsarchive.state.item_digest``) of the version
     this one replaces; null for version 1."""
+
+    def __post_init__(self) -> None:
+        # Derived here, so every way of building an item (crawl, reextract, extract) has it.
+        if self.article_key is None and self.url:
+            self.article_key = article_key(self.url, self.article_id)
 
 
 @dataclass

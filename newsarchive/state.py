@@ -4,9 +4,16 @@ SQLite in WAL mode (readers never block the writer; a process killed mid-transac
 last committed state, the WAL is rolled back on the next open). Every write is one short
 transaction. Scrapy-free: the crawl, the repair of a killed run and the tests use it directly.
 
-Two tables matter: ``articles`` (keyed by article id) drives what the next run fetches and
-whether an item is new; ``payloads`` maps a payload digest to the full response record that
-first stored it, so a later run writes a ``revisit`` record instead of a second copy.
+Two tables matter: ``articles`` (keyed by article key, :mod:`newsarchive.discovery.urlkey`: the
+Pangea id, else ``url:<sha1>``; the column keeps its first name, ``article_id``) drives what the
+next run fetches and whether an item is new; ``payloads`` maps a payload digest to the full
+response record that first stored it, so a later run writes a ``revisit`` record instead of a
+second copy. ``aliases`` maps the key of a listed URL to the key of the article it turned out to
+be (a redirect, a Pangea id found only in the page), so the next run's discovery finds it.
+
+Schema 2 only adds ``aliases``: a schema-1 file is opened as it is (every Pangea row keeps its
+key) and marked 2; :meth:`StateStore.needs_backfill` tells the caller to fold in earlier runs'
+keyless items once.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_FILENAME = "state.sqlite"
 
 #: Item fields that make up "what the article says". Provenance (url, fetched_at, warc, run_id,
@@ -77,6 +84,7 @@ CREATE TABLE IF NOT EXISTS payloads (
     offset INTEGER,
     length INTEGER
 );
+CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, article_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sites (site TEXT PRIMARY KEY, articles INTEGER, run_id TEXT);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -204,11 +212,45 @@ class StateStore:
         # NORMAL in WAL mode survives a killed process (not a power cut) at a fraction of
         # FULL's fsyncs; losing the last commits to a power cut only costs re-fetches.
         self._db.execute("PRAGMA synchronous=NORMAL")
+        row = (
+            self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if self._has_meta()
+            else None
+        )
+        #: Schema of the file as found (None: a new file).
+        self.found_schema: int | None = int(row[0]) if row else None
         self._db.executescript(_SCHEMA)
         self._db.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
+            "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)",
             (str(SCHEMA_VERSION),),
         )
+
+    def _has_meta(self) -> bool:
+        return (
+            self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+            ).fetchone()
+            is not None
+        )
+
+    def needs_backfill(self) -> bool:
+        """A file written before article keys (schema 1) whose non-Pangea items were never
+        settled: earlier runs' items must be folded in once, else they come out again."""
+        if self.found_schema is None or self.found_schema >= 2:
+            return False
+        done = self._db.execute("SELECT value FROM meta WHERE key = 'backfilled'").fetchone()
+        return done is None
+
+    def mark_backfilled(self) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('backfilled', '2')")
+
+    def finished_runs(self) -> list[tuple[str, Path]]:
+        """Runs that ended (any way), newest first."""
+        rows = self._db.execute(
+            "SELECT run_id, folder FROM runs WHERE ended IS NOT NULL ORDER BY started DESC"
+        ).fetchall()
+        return [(row["run_id"], Path(row["folder"])) for row in rows]
 
     def close(self) -> None:
         """Checkpoint and close (the WAL file is folded back into the database)."""
@@ -229,10 +271,26 @@ class StateStore:
         self._db.execute("COMMIT")
 
     # -- articles ----------------------------------------------------------------------------
+    def resolve(self, key: str) -> str:
+        """The key the article is stored under: ``key`` itself, or what it is an alias of."""
+        if self._db.execute("SELECT 1 FROM articles WHERE article_id = ?", (key,)).fetchone():
+            return key
+        row = self._db.execute("SELECT article_id FROM aliases WHERE alias = ?", (key,)).fetchone()
+        return row[0] if row is not None else key
+
+    def add_alias(self, alias: str, key: str) -> None:
+        """Remember that the URL keyed ``alias`` is the article stored as ``key``."""
+        if not alias or not key or alias == key:
+            return
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO aliases(alias, article_id) VALUES (?, ?)", (alias, key)
+            )
+
     def article(self, article_id: str) -> ArticleState | None:
-        """The row of one article, or None when it was never settled."""
+        """The row of one article (by key or alias), or None when it was never settled."""
         row = self._db.execute(
-            "SELECT * FROM articles WHERE article_id = ?", (article_id,)
+            "SELECT * FROM articles WHERE article_id = ?", (self.resolve(article_id),)
         ).fetchone()
         if row is None:
             return None
@@ -282,6 +340,7 @@ class StateStore:
         run killed before that fetches the article again instead of losing its item.
         """
         record = fetch.record
+        article_id = self.resolve(article_id)
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO articles(article_id) VALUES (?)", (article_id,))
             db.execute(
@@ -327,6 +386,7 @@ class StateStore:
         self, article_id: str, fetched_at: datetime, etag: str | None, last_modified: str | None
     ) -> None:
         """A 304: the stored version still stands; remember when we checked."""
+        article_id = self.resolve(article_id)
         with self.transaction() as db:
             db.execute(
                 """UPDATE articles SET last_fetch = ?, etag = COALESCE(?, etag),

@@ -8,35 +8,22 @@ identically (same item, same accounting), so that part lives here once.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import charset_normalizer
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from newsarchive import default_settings
 from newsarchive.discovery.dates import iso_utc
+from newsarchive.discovery.urlkey import TRACKING_PARAMS, strip_tracking  # noqa: F401 - re-exported
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
 from newsarchive.extensions.errorlog import classify, report_failure
+from newsarchive.extensions.statestore import state_for
 from newsarchive.items import FetchedPage, WarcRef
 from newsarchive.runstatus import mark_failed
-
-#: Query parameters that only track the reader; an article URL is fetched without them.
-TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid", "_ga"}
-)
-
-
-def strip_tracking(url: str) -> str:
-    """``url`` without ``utm_*`` and click-id parameters (the rest of the query kept in order)."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    kept = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
-    ]
-    return urlunsplit(parts._replace(query=urlencode(kept)))
+from newsarchive.state import ArticleState, refetch_reason
 
 
 def body_encoding(response: TextResponse) -> str:
@@ -86,6 +73,42 @@ class ArchiveSpiderMixin:
 
     crawler: scrapy.crawler.Crawler
     logger: scrapy.utils.log.SpiderLoggerAdapter
+    settings: scrapy.settings.BaseSettings
+    #: ``-a full=1``: ignore what earlier runs fetched.
+    full: bool = False
+
+    @property
+    def full_recrawl(self) -> bool:
+        """``-a full=1`` or ``NEWSARCHIVE_FULL_RECRAWL``: ignore what earlier runs fetched."""
+        return self.full or self.settings.getbool(
+            "NEWSARCHIVE_FULL_RECRAWL", default_settings.NEWSARCHIVE_FULL_RECRAWL
+        )
+
+    def known_article(self, key: str) -> ArticleState | None:
+        """What the state store knows about ``key`` (None: new, no state, or a full re-crawl)."""
+        store = state_for(self.crawler)
+        if store is None or self.full_recrawl:
+            return None
+        return store.article(key)
+
+    def last_fetch_stands(
+        self, known: ArticleState | None, lastmod: datetime | None, published: datetime | None
+    ) -> bool:
+        """A known article that neither its listing's lastmod nor the refresh window says to
+        re-check (``newsarchive.state.refetch_reason``)."""
+        if known is None:
+            return False
+        hours = self.settings.getfloat(
+            "NEWSARCHIVE_REFRESH_WINDOW", default_settings.NEWSARCHIVE_REFRESH_WINDOW
+        )
+        reason = refetch_reason(
+            known,
+            lastmod=lastmod,
+            published=published,
+            now=datetime.now(UTC),
+            refresh_window=timedelta(hours=hours),
+        )
+        return reason is None
 
     def article_id_for(self, response: Response) -> str | None:
         """The id the state store knows the article by (Pangea id; None elsewhere)."""

@@ -9,6 +9,13 @@ the home page up to N hops (sitemap and feed entries count as one hop). ``-a all
 entries, ``-a feeds=URL,URL`` adds feeds. ``-a sites_file=sites.toml`` lists many sites, each
 with its own settings (``newsarchive/discovery/sites.py``).
 
+Scheduled runs are incremental as ``rferl``'s are: every listed URL has an article key
+(``newsarchive/discovery/urlkey.py``: the Pangea id, else the normalised URL's); a known one is
+fetched again only when its listing's lastmod is newer than our last fetch or it is inside the
+refresh window, and then conditionally. Pages that never were articles (section pages) are
+re-read whenever their links are to be followed, so new articles behind them are found.
+``-a full=1`` fetches everything in full.
+
 Everything else is shared with ``rferl``: the same pipelines decide what is an article, the same
 WARC/JSONL output, the same item schema.
 """
@@ -30,6 +37,8 @@ from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.sites import SiteConfig, load_sites_file, make_site, unique_sites
+from newsarchive.discovery.urlkey import article_key
+from newsarchive.downloadermiddlewares.conditional import ARTICLE_KEY_KEY, CONDITIONAL_KEY
 from newsarchive.extensions.errorlog import report_error
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX
 from spiders.base import ArchiveSpiderMixin, strip_tracking
@@ -69,6 +78,7 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         deny: str | None = None,
         feeds: str | None = None,
         sitemaps: str = "1",
+        full: str = "0",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -82,8 +92,12 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
             self.sites = unique_sites([make_site({k: v for k, v in values.items() if v})])
         self.by_host = {host: s for s in self.sites for host in s.hosts}
         self.allowed_domains = sorted(self.by_host)
+        #: Discovery hints by article key: one request per article, however often listed.
         self._hints: dict[str, dict[str, Any]] = {}
+        #: Known articles skipped at their first listing (a later listing may still want them).
+        self._known_skipped: set[str] = set()
         self._child_sitemaps: dict[str, int] = {}
+        self.full = str(full).strip().lower() in ("1", "true", "yes", "on")
 
     # -- discovery -------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -242,10 +256,11 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
             if moment is not None and moment.date() < site.since:
                 stats.inc_value("newsarchive/discovery/before_since")
                 return
-        hints = self._hints.get(url)
+        key = article_key(url)
+        hints = self._hints.get(key)
         is_new = hints is None
         if hints is None:
-            hints = self._hints[url] = {"discovered_from": source}
+            hints = self._hints[key] = {"discovered_from": source}
         if news is not None:  # merged in place: a request already queued shares this dict
             found = {
                 "news_title": news.title,
@@ -256,23 +271,40 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
             hints.update({k: v for k, v in found.items() if v})
         if entry.lastmod is not None:
             hints.setdefault("lastmod", iso_utc(entry.lastmod))
-        if not is_new:
+        # As in rferl: a known article skipped at its first listing is requested after all when
+        # a later listing has a lastmod newer than our last fetch.
+        if not is_new and key not in self._known_skipped:
             stats.inc_value("newsarchive/discovery/duplicate_article")
             return
-        stats.inc_value(SITE_STAT_PREFIX + site.host)
+        if is_new:
+            stats.inc_value(SITE_STAT_PREFIX + site.host)
+        known = self.known_article(key)
+        # A page that never was an article (a section page) whose links are to be followed is
+        # read again, in full: new articles are found through it.
+        hub = depth < site.depth and known is not None and known.item_digest is None
+        if not hub and self.last_fetch_stands(known, entry.lastmod, news and news.publication_date):
+            if is_new:
+                self._known_skipped.add(key)
+                stats.inc_value("newsarchive/discovery/known_skipped")
+            else:
+                stats.inc_value("newsarchive/discovery/duplicate_article")
+            return
+        if not is_new:
+            self._known_skipped.discard(key)
+            stats.inc_value("newsarchive/discovery/known_skipped", -1)
         stats.inc_value("newsarchive/discovery/articles")
         maxsize = self.settings.getint("NEWSARCHIVE_ARTICLE_MAXSIZE")
-        yield scrapy.Request(
-            url,
-            callback=self.parse_page,
-            errback=self.fetch_failed,
-            meta={
-                "newsarchive_hints": hints,
-                SITE_KEY: site.host,
-                DEPTH_KEY: depth,
-                "download_maxsize": maxsize,  # also caps decompression (bombs)
-            },
-        )
+        meta = {
+            "newsarchive_hints": hints,
+            SITE_KEY: site.host,
+            DEPTH_KEY: depth,
+            ARTICLE_KEY_KEY: key,
+            "download_maxsize": maxsize,  # also caps decompression (bombs)
+        }
+        if hub:
+            meta[CONDITIONAL_KEY] = False  # a 304 has no links to follow
+            stats.inc_value("newsarchive/discovery/hub_reread")
+        yield scrapy.Request(url, callback=self.parse_page, errback=self.fetch_failed, meta=meta)
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         """An article candidate: to the pipeline (which judges it), and links one hop on."""

@@ -4,7 +4,8 @@ The archive is the source of truth: after a trafilatura upgrade or an extraction
 the same WARCs (ours or anyone's) into a new ``items.jsonl`` with no network, using every core,
 and ``--diff old.jsonl`` says what changed per article. Items are built exactly as the crawl's
 pipeline builds them (:func:`newsarchive.pipelines.extract.build_item`), with the discovery hints
-the crawl had, read back from the archived sitemaps.
+the crawl had, read back from the archived sitemaps and feeds and matched by article key
+(:mod:`newsarchive.discovery.urlkey`), so ``news`` items on any site get theirs back too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy.commands import ScrapyCommand
@@ -37,8 +38,10 @@ from newsarchive.archive.reader import (
     iter_records,
 )
 from newsarchive.discovery.dates import iso_utc
+from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.pangea import article_id
-from newsarchive.discovery.sitemaps import NotASitemap, iter_sitemap
+from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
+from newsarchive.discovery.urlkey import article_key
 from newsarchive.downloadermiddlewares.replay import warc_moment
 from newsarchive.extraction import extract, is_article
 from newsarchive.items import FetchedPage, WarcRef
@@ -133,7 +136,8 @@ def extract_job(job: Job) -> tuple[int, str, Any]:
 
 # -- discovery context, read back from the archive ----------------------------------------------
 class ArchiveContext:
-    """What the crawl knew besides the page: sitemap hints per article id, and the run id."""
+    """What the crawl knew besides the page: sitemap and feed hints per article key, and the
+    run id."""
 
     def __init__(self) -> None:
         self.hints: dict[str, dict[str, Any]] = {}
@@ -145,23 +149,31 @@ class ArchiveContext:
                 name, _, value = line.partition(":")
                 if name.strip() == "isPartOf" and value.strip():
                     self.run_ids[record.source.label] = value.strip()
-        elif record.rec_type == "response" and record.url and _looks_like_sitemap(record):
-            self._read_sitemap(record)
+        elif record.rec_type == "response" and record.url and _looks_like_listing(record):
+            self._read_listing(record)
 
-    def _read_sitemap(self, record: ArchivedRecord) -> None:
+    def _read_listing(self, record: ArchivedRecord) -> None:
+        """A sitemap, else a feed (RSS, Atom, JSON Feed), else nothing."""
         try:
             body = decode_content(entity_body(record), record.header("Content-Encoding") or "")
             if body[:2] == b"\x1f\x8b":
                 body = gzip.decompress(body)
-            entries = list(iter_sitemap(body))
-        except (NotASitemap, OSError, ValueError, zlib.error, EOFError):
+        except (OSError, ValueError, zlib.error, EOFError):
             return
+        try:
+            entries = list(iter_sitemap(body))
+        except (NotASitemap, ValueError):
+            try:
+                entries = [
+                    SitemapEntry(loc=urljoin(record.url or "", e.link), lastmod=e.published)
+                    for e in iter_feed(body)
+                ]
+            except (NotAFeed, ValueError):
+                return
         for entry in entries:
-            aid = article_id(entry.loc)
-            if aid is None:
-                continue
-            # Same merge as the spider: first source wins, news fields merged, lastmod kept.
-            hints = self.hints.setdefault(aid, {"discovered_from": record.url})
+            key = article_key(entry.loc)
+            # Same merge as the spiders: first source wins, news fields merged, lastmod kept.
+            hints = self.hints.setdefault(key, {"discovered_from": record.url})
             news = entry.news
             if news is not None:
                 hints.update(
@@ -180,12 +192,16 @@ class ArchiveContext:
                 hints.setdefault("lastmod", iso_utc(entry.lastmod))
 
 
-def _looks_like_sitemap(record: ArchivedRecord) -> bool:
+def _looks_like_listing(record: ArchivedRecord) -> bool:
     if record.status != 200:
         return False
     path = urlsplit(record.url or "").path.lower()
     kind = (record.header("Content-Type") or "").lower()
-    return path.endswith((".xml", ".xml.gz")) or ("xml" in kind and "html" not in kind)
+    return (
+        path.endswith((".xml", ".xml.gz", ".json"))
+        or ("xml" in kind and "html" not in kind)
+        or "json" in kind
+    )
 
 
 def is_html(record: ArchivedRecord) -> bool:
@@ -285,7 +301,7 @@ def _jobs(files: list[Path], tally: Tally) -> Iterator[Job]:
                 if not is_html(record):
                     tally.counts["skipped: not HTML"] += 1
                     continue
-                aid = article_id(record.url or "")
+                key = article_key(record.url or "")
                 order += 1
                 yield Job(
                     order=order,
@@ -303,7 +319,7 @@ def _jobs(files: list[Path], tally: Tally) -> Iterator[Job]:
                     ),
                     fetched_at=iso_utc(warc_moment(record.date)) or "",
                     run_id=context.run_ids.get(record.source.label),
-                    hints=context.hints.get(aid, {}) if aid else {},
+                    hints=context.hints.get(key, {}),
                 )
         except ArchiveError as exc:
             if exc.source not in unreadable:  # already reported by the index pass
@@ -353,7 +369,8 @@ def _load(path: Path) -> dict[str, dict]:
     for line in path.read_text("utf-8").splitlines():
         if line.strip():
             item = json.loads(line)
-            items[str(item.get("article_id") or item.get("url"))] = item
+            key = item.get("article_key") or item.get("article_id")
+            items[str(key or article_key(item.get("url") or ""))] = item
     return items
 
 

@@ -25,8 +25,11 @@ from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
 from newsarchive.extensions.statestore import state_for
 from newsarchive.state import StateStore, StoredRecord
 
-#: Set by spiders on article requests: the article id the state store is keyed by.
+#: Set by ``rferl`` on article requests: the Pangea id (which is also its article key).
 ARTICLE_ID_KEY = "newsarchive_article_id"
+#: Set by spiders on article requests: the article key of the listed URL
+#: (:func:`newsarchive.discovery.urlkey.article_key`), what the state store is keyed by.
+ARTICLE_KEY_KEY = "newsarchive_article_key"
 #: Set here: the stored full response record a 304 is a revisit of.
 REVISIT_OF_KEY = "newsarchive_revisit_of"
 #: Per-request override: ``False`` sends the request unconditionally.
@@ -37,6 +40,12 @@ CONDITIONAL_KEY = "newsarchive_conditional"
 class ConditionalConfig:
     run_id: str
     """Recorded with each registered payload (which run's folder holds the record)."""
+
+
+def request_key(meta: dict) -> str | None:
+    """The state-store key a spider put on an article request (None: not an article request)."""
+    key = meta.get(ARTICLE_KEY_KEY) or meta.get(ARTICLE_ID_KEY)
+    return str(key) if key else None
 
 
 def full_recrawl(crawler: Crawler) -> bool:
@@ -68,13 +77,13 @@ class ConditionalRequestMiddleware:
         return state_for(self.crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        aid = request.meta.get(ARTICLE_ID_KEY)
+        aid = request_key(request.meta)
         store = self.store
         if aid is None or store is None or request.meta.get(CONDITIONAL_KEY) is False:
             return
         if full_recrawl(self.crawler):
             return
-        known = store.article(str(aid))
+        known = store.article(aid)
         if known is None or known.record is None or not (known.etag or known.last_modified):
             return
         if known.etag:
@@ -108,7 +117,7 @@ class ConditionalRequestMiddleware:
                     length=location.length,
                 )
             )
-        aid = request.meta.get(ARTICLE_ID_KEY)
+        aid = request_key(request.meta)
         if aid is None or response.status not in (200, 304):
             return response
         stats = self.crawler.stats
@@ -116,7 +125,7 @@ class ConditionalRequestMiddleware:
         if response.status == 304:
             stats.inc_value("newsarchive/conditional/not_modified")
             store.record_not_modified(
-                str(aid),
+                aid,
                 fetched_at,
                 _header(response, b"ETag"),
                 _header(response, b"Last-Modified"),

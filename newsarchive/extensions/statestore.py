@@ -6,6 +6,10 @@ live run's files are touched) every run that began and never ended is repaired
 revisit targets, its item lines count as emitted. That is what makes "killed run + next run"
 hold every article exactly once.
 
+A state file from before article keys (schema 1, when ``news`` items had no key and were never
+settled) is back-filled once from the ``items.jsonl`` of the runs it lists, newest first, so the
+first run after the upgrade does not emit every known article again.
+
 Other components reach the store through :func:`state_for`.
 """
 
@@ -25,6 +29,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive import default_settings as defaults
 from newsarchive.archive.repair import RunRepair, open_warcs, repair_run_folder
+from newsarchive.discovery.urlkey import article_key
 from newsarchive.runfolder import run_folder
 from newsarchive.runstatus import mark_failed
 from newsarchive.state import (
@@ -88,6 +93,7 @@ class StateStoreExtension:
         name = crawler.spider.name
         extension = cls(crawler, config, StateStore(config.state_path(name)))
         extension.recover(Path(config.output) / name)
+        extension.backfill()
         assert extension.store is not None
         extension.store.begin_run(
             config.run_id, run_folder(config.output, name, config.run_id), datetime.now(UTC)
@@ -126,6 +132,29 @@ class StateStoreExtension:
             )
             stats.inc_value("newsarchive/repair/jsonl_files", len(report.jsonl))
             _log_repair(run_id, report)
+
+    def backfill(self) -> None:
+        """Once, for a schema-1 state file: settle the items of the runs it lists, newest first
+        (so the stored digest is the last one emitted); items already settled are skipped."""
+        store = self.store
+        assert store is not None
+        if not store.needs_backfill():
+            return
+        folded = 0
+        for run_id, folder in store.finished_runs():
+            lines = folder / "items.jsonl"
+            if not lines.is_file():
+                continue
+            for line in lines.read_text("utf-8").splitlines():
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue
+                folded += self._fold_item(item, run_id, {})
+        store.mark_backfilled()
+        self.crawler.stats.set_value("newsarchive/state/backfilled_items", folded)
+        if folded:
+            logger.info("State file upgraded to article keys: %d earlier items settled", folded)
 
     def fold_in(self, folder: Path, run_id: str) -> dict[str, int]:
         """Teach the store what a killed run archived and emitted before it died."""
@@ -177,9 +206,13 @@ class StateStoreExtension:
     ) -> int:
         store = self.store
         assert store is not None
-        aid = item.get("article_id")
-        if not aid:
+        if not isinstance(item, dict):
             return 0
+        url = item.get("url")
+        if not (item.get("article_key") or url):
+            return 0
+        # Lines written before article keys existed: derived as the crawl derives them now.
+        aid = str(item.get("article_key") or article_key(url, item.get("article_id")))
         digest = item_digest(item)
         version = int(item.get("version") or 1)
         known = store.article(aid)

@@ -5,6 +5,11 @@ or when it was fetched. Same digest as the stored one: the item is dropped (coun
 ``unchanged``). Otherwise it leaves with ``version`` (1 for a new article) and, when changed,
 ``previous_digest``.
 
+Articles are keyed by ``article_key`` (the Pangea id, else the normalised-URL key), so any
+site's articles are versioned. When the listed URL's key differs from the item's (a redirect, a
+Pangea id found only in the page) the store learns the alias, so the next run's discovery and
+conditional request find the article.
+
 The state is written only from the ``item_scraped`` / ``item_dropped`` signals, i.e. after the
 feed exporter has written the line: a run killed earlier has not settled the fetch, and the
 next run fetches the article again (the payload, already archived, becomes a revisit record).
@@ -24,6 +29,8 @@ from scrapy.http import Response
 
 from newsarchive import default_settings as defaults
 from newsarchive.archive.records import warc_date
+from newsarchive.discovery.urlkey import article_key
+from newsarchive.downloadermiddlewares.conditional import request_key
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
 from newsarchive.extensions.statestore import state_for
 from newsarchive.items import ArticleItem, FetchedPage
@@ -47,6 +54,9 @@ class DedupePipeline:
     def __init__(self, crawler: Crawler, config: DedupeConfig) -> None:
         self.crawler = crawler
         self.config = config
+        #: Item digests passed on in this run, by key: two listed URLs that turn out to be one
+        #: article must not both leave as "new" while the first is not settled yet.
+        self._passed: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
@@ -66,11 +76,15 @@ class DedupePipeline:
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         store = self.store
-        if store is None or not isinstance(item, ArticleItem) or not item.article_id:
+        if store is None or not isinstance(item, ArticleItem):
             return item
+        key = item.article_key = item.article_key or article_key(item.url, item.article_id)
         stats = self.crawler.stats
         digest = item_digest(ItemAdapter(item).asdict())
-        known = store.article(item.article_id)
+        if self._passed.get(key) == digest:
+            stats.inc_value("newsarchive/dedupe/unchanged")
+            raise UnchangedArticle(f"already emitted in this run: {item.url}", log_level="DEBUG")
+        known = store.article(key)
         if known is not None and known.item_digest == digest:
             stats.inc_value("newsarchive/dedupe/unchanged")
             raise UnchangedArticle(
@@ -83,22 +97,26 @@ class DedupePipeline:
         else:
             item.version = (known.version if known is not None else 0) + 1
             stats.inc_value("newsarchive/dedupe/new")
+        self._passed[key] = digest
         return item
 
     # -- settling ----------------------------------------------------------------------------
     def item_scraped(self, item: Any, response: Response) -> None:
         if isinstance(item, ArticleItem) and item.version is not None:
-            self._settle(item.article_id, response, item=item)
+            self._settle(_key(item), response, item=item)
 
     def item_dropped(self, item: Any, response: Response, exception: BaseException) -> None:
         if isinstance(item, ArticleItem | FetchedPage):
-            self._settle(item.article_id, response, item=None)
+            self._settle(_key(item), response, item=None)
 
     def _settle(self, article_id: str | None, response: Response, item: ArticleItem | None) -> None:
         store = self.store
         if store is None or not article_id or response is None:
             return
         meta = response.meta
+        listed = request_key(meta)
+        if listed is not None and listed != article_id:
+            store.add_alias(listed, article_id)
         location = meta.get(META_KEY)
         fetched_at = meta.get(FETCHED_AT_KEY)
         if location is None or fetched_at is None:
@@ -138,6 +156,13 @@ class DedupePipeline:
             canonical_url=item.canonical_url,
             published=parse_iso(item.published),
         )
+
+
+def _key(item: ArticleItem | FetchedPage) -> str | None:
+    """The article key of an item, or of a page the pipeline dropped (not an article)."""
+    if isinstance(item, ArticleItem) and item.article_key:
+        return item.article_key
+    return article_key(item.url, item.article_id) if item.url else None
 
 
 def _header(response: Response, name: bytes) -> str | None:
