@@ -16,6 +16,7 @@ import pytest
 
 from newsarchive.eval import evaluate, format_table
 from newsarchive.eval.__main__ import main as eval_main
+from newsarchive.eval.corpora import SPLITS, split_of
 from newsarchive.eval.harness import authors_ok, date_ok, title_ok
 from tests.conftest import REPO
 
@@ -154,6 +155,19 @@ def test_cli_prints_the_table_and_names_a_missing_corpus(tiny_corpora, tmp_path,
     assert json.loads(out.read_text())["pages"]["fundus-parser-testdata"] == 1
     assert eval_main(["--corpora", str(tmp_path / "nowhere")]) == 2
     assert "NEWSARCHIVE_CORPORA" in capsys.readouterr().err
+
+
+def test_split_selects_one_fixed_half_of_the_fundus_pages(tiny_corpora, capsys):
+    name = "xx/ExampleNews_2024_05_03.html.gz"
+    half = split_of(name)
+    assert half in SPLITS and split_of(name) == half  # a pure function of the path
+    other = next(s for s in SPLITS if s != half)
+    assert evaluate(tiny_corpora, workers=1, split=half).pages["fundus-parser-testdata"] == 1
+    report = evaluate(tiny_corpora, workers=1, split=other)
+    assert report.pages["fundus-parser-testdata"] == 0
+    assert report.pages["article-extraction-benchmark"] == 1  # other corpora stay whole
+    assert eval_main(["--corpora", str(tiny_corpora), "--workers", "1", "--split", other]) == 0
+    assert "| fundus-parser-testdata (0) |" in capsys.readouterr().out
 
 
 # -- the gate --------------------------------------------------------------------------------------

@@ -299,9 +299,9 @@ def test_author_names():
         "Claire Benit-Gbaffou",
         "Tanya Zack",
     ]
-    # a name plus an affiliation is one byline, not two people
+    # a name plus an affiliation is one person: the affiliation is not part of the name
     assert split_names("Jane Doe, professor of history at the University of Somewhere") == [
-        "Jane Doe, professor of history at the University of Somewhere"
+        "Jane Doe"
     ]
 
 

@@ -2,13 +2,16 @@
 
 Field sources, in priority order (the first that says something wins):
 
-* title, description, section: JSON-LD → Pangea markup → meta tags → Pangea ``utag_data`` →
+* title: on Pangea pages the sources in the order below, site suffix cut; elsewhere every declared
+  title in that order, chosen by :func:`newsarchive.extraction.titles.choose_title`.
+* description, section: JSON-LD → Pangea markup → meta tags → Pangea ``utag_data`` →
   trafilatura's metadata → discovery hints.
 * authors: on Pangea pages the byline block (``links__item`` author links; legacy ``div.author``),
   else utag's ``byline``, else JSON-LD *persons* (legacy pages: then ``meta name=Author``);
   no byline means ``[]``, never the site.
-  Elsewhere: JSON-LD persons → JSON-LD organisations that are not the publisher → meta author
-  → trafilatura.
+  Elsewhere (:mod:`newsarchive.extraction.bylines`): JSON-LD persons (a site-and-agency credit
+  kept whole) → microdata ``itemprop=author`` / ``rel=author`` → JSON-LD organisations declared
+  as ``author`` (the site too: a house byline) → meta author that is not the site → trafilatura.
 * published, modified: same order, but a date-only value yields to a precise one of the same day.
 * image: ``og:image`` first (Pangea's lead image), then JSON-LD.
 * text: Pangea body when the page is Pangea, else trafilatura; legal notices removed last.
@@ -27,6 +30,7 @@ from lxml.html import HtmlElement
 
 import newsarchive
 from newsarchive.extraction import generic, pangea
+from newsarchive.extraction.bylines import credit_names, microdata_authors
 from newsarchive.extraction.dates import Stamp, best_stamp, parse_stamp
 from newsarchive.extraction.document import decode, parse
 from newsarchive.extraction.headline import printed_headline
@@ -42,10 +46,12 @@ from newsarchive.extraction.metadata import (
     normalize_language,
     strip_site_suffix,
     text_value,
+    unique,
     utag_data,
 )
 from newsarchive.extraction.notices import find_notices, remove_notice
 from newsarchive.extraction.text import iter_lines
+from newsarchive.extraction.titles import choose_title
 
 #: Keys of the dict ``extract`` returns (a subset of ``ArticleItem``'s fields).
 FIELDS = (
@@ -110,7 +116,12 @@ def _body_container(tree: HtmlElement, kind: str | None) -> HtmlElement | None:
 
 
 def _authors(
-    kind: str | None, has_byline: bool, ranked: list[Facts], sites: set[str], host: str | None
+    kind: str | None,
+    has_byline: bool,
+    ranked: list[Facts],
+    sites: set[str],
+    host: str | None,
+    microdata: list[str],
 ) -> list[str]:
     """Bylines: see the module docstring. ``ranked`` is jsonld, pangea, meta, utag[, fallback]."""
     ld, pg, meta, ut, *rest = ranked
@@ -124,7 +135,17 @@ def _authors(
         legacy_meta = not_site(meta.authors) if kind == pangea.LEGACY else []
         return ut.authors or not_site(ld.authors) or legacy_meta
     fallback = rest[0].authors if rest else []
-    return ld.authors or not_site(ld.organizations) or not_site(meta.authors) or not_site(fallback)
+    people = unique(
+        n for c in ld.credits for n in credit_names(c, lambda v: is_site_name(v, sites, host))
+    )
+    return (
+        people
+        or ld.authors
+        or microdata
+        or ld.organizations
+        or not_site(meta.authors)
+        or not_site(fallback)
+    )
 
 
 def _needs_fallback(kind: str | None, ranked: list[Facts]) -> bool:
@@ -166,9 +187,11 @@ def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None)
     host = urlsplit(url).hostname
     merged = _merge([*ranked, hint])
     _locate(merged, ranked, kind, url)
-    merged.title = strip_site_suffix(merged.title, sites, host)
     if not kind:  # Pangea's h1.pg-title is already the printed headline
-        merged.title = printed_headline(tree, merged.title)
+        declared = [t for f in [*ranked, hint] for t in (f.titles or [f.title])]
+        merged.title = printed_headline(tree, choose_title(declared, sites, host))
+    else:
+        merged.title = strip_site_suffix(merged.title, sites, host)
     merged.tags = [tag for tag in merged.tags if not is_site_name(tag, sites, host)]
 
     text = pangea.body_text(tree, kind) if kind else ""
@@ -177,7 +200,8 @@ def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None)
     notices = find_notices(tree, _body_container(tree, kind))
     for notice in notices:
         text = remove_notice(text, notice)
-    authors = _authors(kind, has_byline, ranked, sites, host)
+    microdata = [] if kind else microdata_authors(tree)
+    authors = _authors(kind, has_byline, ranked, sites, host, microdata)
     return _fields(merged, authors, text, notices[0].as_dict() if notices else None)
 
 

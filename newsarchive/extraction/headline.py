@@ -31,7 +31,8 @@ def _words(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)}
 
 
-def _headline_text(h1: HtmlElement) -> str:
+def headline_text(h1: HtmlElement) -> str:
+    """The element's text without kicker, overline and screen-reader parts."""
     if not any(_NOT_HEADLINE.search(el.get("class") or "") for el in h1.iter("*")):
         return clean_space(h1.text_content())
     h1 = deepcopy(h1)
@@ -49,7 +50,7 @@ def printed_headline(tree: HtmlElement, declared: str | None) -> str | None:
     wanted = _words(declared)
     best, best_score = None, 0.0
     for h1 in tree.xpath("//*[@itemprop='headline'][not(self::meta)]"):
-        text = _headline_text(h1)
+        text = headline_text(h1)
         words = _words(text)
         shared = len(words & wanted)
         if len(words) < 2 or shared < MIN_SHARED_WORDS:

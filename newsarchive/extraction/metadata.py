@@ -16,8 +16,12 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from newsarchive.extraction.bylines import clean_author, split_names
 from newsarchive.extraction.dates import Stamp, parse_stamp
 from newsarchive.extraction.text import clean_space
+from newsarchive.extraction.titles import is_site_name, strip_site_suffix
+
+__all__ = ["clean_author", "is_site_name", "split_names", "strip_site_suffix"]  # moved, re-exported
 
 #: schema.org types whose top-level fields describe the article itself.
 ARTICLE_TYPES = frozenset(
@@ -33,12 +37,6 @@ _SCRIPT_CODES = frozenset(
 _UTAG = re.compile(r"\butag_data\s*=\s*\{(?P<body>.*?)\}\s*;", re.S)
 _UTAG_PAIR = re.compile(r"""(?P<key>[A-Za-z_][\w]*)\s*:\s*"(?P<value>(?:[^"\\]|\\.)*)\"""")
 _JS_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
-_BY = re.compile(r"^(?:by|author|autor|autorin|par|por|автор|от)\s*:?\s+", re.I)
-_INITIALS = re.compile(r"\s*\([\w.]{1,6}\)$")
-#: Job titles CJK bylines append to the name ("신현주 기자", "山田太郎記者"): not part of it.
-_REPORTER = re.compile(r"\s*(?:기자|특파원|記者|特派員|记者)$")
-_NAME_LIST = re.compile(r"\s*(?:,|;|\s&\s|\sand\s|\sund\s|\set\s|\sи\s)\s*")
-_TITLE_SEPARATORS = (" - ", " | ", " – ", " — ", " :: ", " · ", " ｜ ")
 
 
 @dataclass
@@ -46,9 +44,13 @@ class Facts:
     """What one source says about the page; empty fields mean "this source does not say"."""
 
     title: str | None = None
+    titles: list[str] = field(default_factory=list)
+    """Every title this source declares, in priority order (``title`` is the first)."""
     description: str | None = None
     authors: list[str] = field(default_factory=list)
     """Person bylines, in page order."""
+    credits: list[str] = field(default_factory=list)
+    """The person bylines as written, before splitting ("Le Figaro et AFP")."""
     organizations: list[str] = field(default_factory=list)
     """Organisation "authors" (JSON-LD ``Organization``): only a fallback byline."""
     published: Stamp | None = None
@@ -119,59 +121,6 @@ def unique(values: Iterator[str] | list[str]) -> list[str]:
     return result
 
 
-def clean_author(value: str | None) -> str | None:
-    """``"By  Daisy  Sindelar - RFE/RL"`` → ``"Daisy Sindelar"``; URLs are not names."""
-    name = text_value(value)
-    if not name or name.startswith(("http://", "https://", "/")):
-        return None
-    name = _REPORTER.sub("", _INITIALS.sub("", _BY.sub("", name)))
-    head, sep, tail = name.rpartition(" - ")
-    if sep and head and len(tail.split()) <= 3:
-        name = head.strip()
-    return name or None
-
-
-def split_names(value: str | None) -> list[str]:
-    """One byline string naming several people ("A, B and C") as a list; a string whose parts do
-    not all look like names (a name plus an affiliation) stays whole."""
-    name = clean_author(value)
-    if not name:
-        return []
-    parts = [p for p in _NAME_LIST.split(name) if p]
-    if len(parts) > 1 and all(1 <= len(p.split()) <= 4 for p in parts):
-        return unique(n for n in map(clean_author, parts) if n)
-    return [name]
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\W+", "", text.casefold())
-
-
-def is_site_name(value: str, site_names: set[str], host: str | None) -> bool:
-    """Whether ``value`` names the site: one of its declared names, or its host ("Landesspiegel"
-    on landesspiegel.de, "RFE/RL" on www.rferl.org, "The Namibian" on namibian.com.na)."""
-    squashed = _squash(value)
-    if len(squashed) < 3:
-        return False
-    if squashed in {_squash(name) for name in site_names}:
-        return True
-    labels = [_squash(label) for label in (host or "").split(".") if len(label) > 3]
-    return any(label == squashed or label in squashed for label in labels)
-
-
-def strip_site_suffix(title: str | None, site_names: set[str], host: str | None) -> str | None:
-    """``"Headline - Site Name"`` → ``"Headline"`` when the suffix is the site (by name or host)."""
-    if not title:
-        return title
-    for separator in _TITLE_SEPARATORS:
-        head, sep, tail = title.rpartition(separator)
-        if not sep or len(head.split()) < 2 or len(tail.split()) > 6:
-            continue
-        if is_site_name(tail, site_names, host):
-            return head.strip()
-    return title
-
-
 def absolute_url(value: str | None, base: str | None) -> str | None:
     """An absolute http(s) URL, or None for empty values and other schemes."""
     value = text_value(value)
@@ -230,20 +179,24 @@ def _image_url(value: Any) -> str | None:
     return text_value(value)
 
 
-def _people(value: Any) -> tuple[list[str], list[str]]:
-    """(persons, organisations) named in a JSON-LD ``author``: object, array or bare string."""
+def _people(value: Any) -> tuple[list[str], list[str], list[str]]:
+    """(persons, organisations, person bylines as written) named in a JSON-LD ``author``:
+    object, array or bare string."""
     persons: list[str] = []
     organizations: list[str] = []
+    credits: list[str] = []
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, str):
             persons.extend(split_names(item))
+            credits.extend(filter(None, [text_value(item)]))
         elif isinstance(item, dict):
-            names = split_names(text_value(item.get("name")))
+            name = text_value(item.get("name"))
             if set(_types(item)) & _PERSON_TYPES or not _types(item):
-                persons.extend(names)
+                persons.extend(split_names(name))
+                credits.extend(filter(None, [name]))
             else:
-                organizations.extend(names)
-    return unique(persons), unique(organizations)
+                organizations.extend(split_names(name))
+    return unique(persons), unique(organizations), credits
 
 
 def from_jsonld(tree: HtmlElement, objects: list[dict[str, Any]] | None = None) -> Facts:
@@ -256,7 +209,7 @@ def from_jsonld(tree: HtmlElement, objects: list[dict[str, Any]] | None = None) 
         return facts
     facts.title = text_value(article.get("headline")) or text_value(article.get("name"))
     facts.description = text_value(article.get("description"))
-    facts.authors, facts.organizations = _people(article.get("author"))
+    facts.authors, facts.organizations, facts.credits = _people(article.get("author"))
     facts.published = parse_stamp(article.get("datePublished")) or parse_stamp(
         article.get("dateCreated")
     )
@@ -324,7 +277,18 @@ def from_meta(tree: HtmlElement, url: str | None = None) -> Facts:
     tags = meta_tags(tree)
     facts = Facts()
     facts.site_name = _first(tags, "og:site_name", "application-name")
-    facts.title = _first(tags, "og:title", "twitter:title", "dc.title", "title")
+    # <meta name=headline> only: a microdata itemprop=headline <meta> may belong to a teaser
+    named = [m.get("content") for m in tree.iterfind(".//meta") if m.get("name") == "headline"]
+    facts.titles = unique(
+        t
+        for values in (
+            named,
+            *(tags.get(k, []) for k in ("og:title", "twitter:title", "dc.title", "title")),
+        )
+        for t in (text_value(v) for v in values)
+        if t
+    )
+    facts.title = next(iter(facts.titles), None)
     facts.description = _first(tags, "og:description", "description", "twitter:description")
     facts.authors = split_names(_first(tags, "author", "article:author", "dc.creator", "byl"))
     facts.published = next(
