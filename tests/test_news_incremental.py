@@ -70,7 +70,7 @@ def test_one_key_for_every_spelling_of_an_article_url():
     spellings = [
         f"https://{GAZETTE}/2025/05/21/market-hall-reopens/",
         f"http://{GAZETTE}/2025/05/21/market-hall-reopens/",
-        f"HTTPS://VALLEY-GAZETTE.test:443/2025/05/21/market-hall-reopens/#comments",
+        "HTTPS://VALLEY-GAZETTE.test:443/2025/05/21/market-hall-reopens/#comments",
         f"https://{GAZETTE}/2025/05/21/market-hall-reopens/?utm_source=rss&utm_medium=rss",
         f"https://{GAZETTE}/2025/05/21/market-hall-reopens/?fbclid=abc",
     ]
