@@ -365,3 +365,37 @@ def test_sigkill_then_next_run_completes_exactly_once(moment, tmp_path):
     warcio_check(result.folder)
     manifest = json.loads((result.folder / "manifest.json").read_text("utf-8"))
     assert [r["run_id"] for r in manifest["recovered_runs"]] == ["killed"]
+
+
+# -- reextract ---------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_reextract_gives_news_items_their_discovery_hints_back(webdouble_factory, tmp_path):
+    """Sitemap and feed hints are matched by article key, so a rebuilt ``news`` item equals
+    the crawled one: news-sitemap publication, feed-only ``discovered_from``, the key."""
+    double = webdouble_factory(SITE)
+    crawl = run_crawl(double, tmp_path, "-a", f"site=https://{GAZETTE}", spider="news")
+    assert crawl.returncode == 0, crawl.stdout[-2000:]
+    new = tmp_path / "new.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "reextract", str(crawl.folder), "-O", str(new),
+         "--workers", "2", "--diff", str(crawl.folder / "items.jsonl")],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rebuilt = {item["url"]: item for item in read_items_file(new)}
+    live = {item["url"]: item for item in crawl.items}
+    assert sorted(rebuilt) == sorted(live)
+    for url, want in live.items():
+        for name, value in rebuilt[url].items():
+            if name not in ("version", "previous_digest"):  # cross-run state, not in a WARC
+                assert value == want[name], f"{url}: {name}"
+    assert live[f"https://{GAZETTE}/2025/05/20/flood-barrier-vote/"]["publication"]
+    library = rebuilt[f"https://{GAZETTE}/2025/05/23/library-night/"]
+    assert library["discovered_from"] == f"https://{GAZETTE}/feed/"
+    assert f"0 changed, {len(live)} unchanged" in proc.stdout
+
+
+def read_items_file(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
