@@ -295,6 +295,33 @@ def test_state_file_from_before_article_keys_is_backfilled_once(webdouble_factor
     assert again.items == [] and "newsarchive/state/backfilled_items" not in again.stats
 
 
+@pytest.mark.slow
+def test_redirected_listing_is_known_next_run_through_its_alias(webdouble_factory, tmp_path):
+    """A sitemap lists a short link that redirects to the article: the item is keyed by the
+    page it landed on, the listed key becomes an alias, and the next run skips it."""
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    final = f"https://{GAZETTE}/2023/01/10/winter-salt-stock/"
+    sitemap = site / GAZETTE / "post-sitemap2.xml"
+    sitemap.write_text(sitemap.read_text("utf-8").replace(final, f"https://{GAZETTE}/go/winter"))
+    (site / GAZETTE / "go").mkdir()
+    (site / GAZETTE / "go" / "winter.headers.json").write_text(
+        json.dumps({"status": 301, "headers": {"Location": final}}), "utf-8"
+    )
+    double = webdouble_factory(site)
+    args = ("-a", f"site=https://{GAZETTE}")
+    first = run_crawl(double, tmp_path / "out", *args, spider="news", run_id="r1")
+    assert first.returncode == 0, first.stdout[-2000:]
+    winter = next(i for i in first.items if i["url"] == final)
+    assert winter["article_key"] == url_key(final) != url_key(f"https://{GAZETTE}/go/winter")
+    assert len(first.items) == 5
+    second = run_crawl(double, tmp_path / "out", *args, spider="news", run_id="r2")
+    assert second.returncode == 0, second.stdout[-2000:]
+    assert second.items == []
+    gets = [r["path"] for r in second.requests if r["method"] == "GET"]
+    assert "/go/winter" not in gets and "/2023/01/10/winter-salt-stock/" not in gets
+
+
 # -- killed at any moment ------------------------------------------------------------------------
 
 #: Article pages answer this slowly, so the crawl is still archiving when it is killed.
