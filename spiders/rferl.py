@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -33,8 +33,7 @@ from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_r
 from newsarchive.discovery.services import select_services
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.extensions.errorlog import report_error
-from newsarchive.extensions.statestore import SITE_STAT_PREFIX, state_for
-from newsarchive.state import refetch_reason
+from newsarchive.extensions.statestore import SITE_STAT_PREFIX
 from spiders.base import ArchiveSpiderMixin, strip_tracking
 
 #: Child sitemaps always read; archive slices only with ``since``.
@@ -65,30 +64,6 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         self._hints: dict[str, dict[str, Any]] = {}
         self.full = str(full).strip().lower() in ("1", "true", "yes", "on")
         self._known_skipped: set[str] = set()
-
-    @property
-    def full_recrawl(self) -> bool:
-        """``-a full=1`` or ``NEWSARCHIVE_FULL_RECRAWL``: ignore what earlier runs fetched."""
-        return self.full or self.settings.getbool(
-            "NEWSARCHIVE_FULL_RECRAWL", default_settings.NEWSARCHIVE_FULL_RECRAWL
-        )
-
-    def _last_fetch_stands(self, aid: str, lastmod: datetime | None, published) -> bool:
-        """A known article that neither its sitemap nor the refresh window says to re-check."""
-        store = state_for(self.crawler)
-        if store is None or self.full_recrawl:
-            return False
-        hours = self.settings.getfloat(
-            "NEWSARCHIVE_REFRESH_WINDOW", default_settings.NEWSARCHIVE_REFRESH_WINDOW
-        )
-        reason = refetch_reason(
-            store.article(aid),
-            lastmod=lastmod,
-            published=published,
-            now=datetime.now(UTC),
-            refresh_window=timedelta(hours=hours),
-        )
-        return reason is None
 
     # -- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -219,7 +194,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             return
         if is_new:
             stats.inc_value(SITE_STAT_PREFIX + host)
-        if self._last_fetch_stands(aid, entry.lastmod, published):
+        if self.last_fetch_stands(self.known_article(aid), entry.lastmod, published):
             if is_new:
                 self._known_skipped.add(aid)
                 stats.inc_value("newsarchive/discovery/known_skipped")
