@@ -77,3 +77,12 @@ NEWSARCHIVE_DEDUPE_ENABLED = True
 NEWSARCHIVE_MANIFEST_ENABLED = True
 #: Fail the run (non-zero exit) when more than this share of requested URLs failed.
 NEWSARCHIVE_MAX_ERROR_RATIO = 0.2
+
+#: Extraction bounds (issue 5): worker processes that extract pages; 0 = in the crawl's own
+#: process, unbounded (for debugging); None = one per CPU core.
+NEWSARCHIVE_EXTRACT_WORKERS = None
+#: Seconds one page's extraction may take before its worker is killed and the page fails
+#: (``extraction_timeout``); 0 = no bound.
+NEWSARCHIVE_EXTRACT_TIMEOUT = 30.0
+#: Address-space cap of each extraction worker, in bytes (``extraction_memory``); 0 = no cap.
+NEWSARCHIVE_EXTRACT_MAX_MEMORY = 1024**3

@@ -172,11 +172,13 @@ class ErrorLogExtension:
     ) -> None:
         if str(exception).startswith(NOT_ARTICLE_PREFIX):
             return  # a verdict about the page, counted by the accounting extension
+        # A drop may name its reason (the extract pipeline: extraction_timeout, ...).
+        reason = getattr(exception, "reason", None) or "extraction_failed"
         self._outcome(
             response.request,
             "extract",
             "error",
-            "extraction_failed",
+            _slug(str(reason)),
             str(exception),
             url=response.url,
         )

@@ -1,21 +1,34 @@
 """Turn an archived article response (:class:`FetchedPage`) into an :class:`ArticleItem`.
 
 The pipeline only adapts: the work is done by :func:`newsarchive.extraction.extract`, the same
-function ``scrapy extract`` and the benchmarks call, so all three agree by construction.
+function ``scrapy extract`` and the benchmarks call, so all three agree by construction. It runs
+in worker processes (:mod:`newsarchive.extraction.bounded`), bounded in time and memory, and the
+pipeline awaits the result, so the crawl keeps downloading while pages are being extracted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.settings import BaseSettings
+from scrapy.utils.asyncio import is_asyncio_available
+from twisted.internet.threads import deferToThread
 
 from newsarchive import default_settings as defaults
-from newsarchive.extraction import extract, is_article
+from newsarchive.extraction.bounded import (
+    BoundedExtractor,
+    ExtractionFailed,
+    Outcome,
+    default_workers,
+)
 from newsarchive.items import ArticleItem, Extractor, FetchedPage, LegalNotice
 
 logger = logging.getLogger(__name__)
@@ -52,12 +65,51 @@ def build_item(page: FetchedPage, fields: dict[str, Any], run_id: str | None) ->
     )
 
 
+class ExtractionDropped(DropItem):
+    """An article page whose extraction failed; ``reason`` goes into ``errors.jsonl``."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """How pages are extracted: ``workers`` processes (0: in the crawl's own process)."""
+
+    workers: int
+    timeout: float
+    max_memory: int
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> ExtractConfig:
+        workers = settings.get("NEWSARCHIVE_EXTRACT_WORKERS", defaults.NEWSARCHIVE_EXTRACT_WORKERS)
+        return cls(
+            workers=default_workers() if workers in (None, "") else int(workers),
+            timeout=settings.getfloat(
+                "NEWSARCHIVE_EXTRACT_TIMEOUT", defaults.NEWSARCHIVE_EXTRACT_TIMEOUT
+            ),
+            max_memory=settings.getint(
+                "NEWSARCHIVE_EXTRACT_MAX_MEMORY", defaults.NEWSARCHIVE_EXTRACT_MAX_MEMORY
+            ),
+        )
+
+
+async def _wait(future: Future[Outcome]) -> Outcome:
+    """Await a worker's answer without blocking the reactor (asyncio or not)."""
+    if is_asyncio_available():
+        return await asyncio.wrap_future(future)
+    return await deferToThread(future.result)
+
+
 class ExtractPipeline:
     """Extract text and metadata from article pages; drop (and count) non-articles."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, config: ExtractConfig) -> None:
         self.crawler = crawler
+        self.config = config
         self.run_id = crawler.settings.get("NEWSARCHIVE_RUN_ID") or None
+        self.extractor: BoundedExtractor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -65,25 +117,39 @@ class ExtractPipeline:
             "NEWSARCHIVE_EXTRACT_ENABLED", defaults.NEWSARCHIVE_EXTRACT_ENABLED
         ):
             raise NotConfigured("NEWSARCHIVE_EXTRACT_ENABLED is false")
-        return cls(crawler)
+        return cls(crawler, ExtractConfig.from_settings(crawler.settings))
 
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+    def open_spider(self, spider: Spider | None = None) -> None:
+        config = self.config
+        self.extractor = BoundedExtractor(config.workers, config.timeout, config.max_memory)
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.extractor is not None:
+            self.extractor.close()
+            self.crawler.stats.set_value(
+                "newsarchive/extract/workers_replaced", self.extractor.replaced
+            )
+            self.extractor = None
+
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, FetchedPage):
             return item
+        if self.extractor is None:
+            raise RuntimeError("ExtractPipeline.process_item() before open_spider()")
         stats = self.crawler.stats
-        html = item.body.decode(item.encoding or "utf-8", errors="replace")
-        ok, reason = is_article(html, item.url)
-        if not ok:
-            key = _STAT_SAFE.sub("_", reason.lower())[:40] or "unknown"
-            stats.inc_value(f"newsarchive/extract/not_article/{key}")
-            raise DropItem(f"not an article ({reason}): {item.url}", log_level="INFO")
+        future = self.extractor.submit(item.body, item.encoding, item.url, item.hints)
         try:
-            fields = extract(html, item.url, hints=item.hints)
-        except Exception as exc:
+            outcome = await _wait(future)
+        except ExtractionFailed as exc:
             stats.inc_value("newsarchive/extract/failed")
-            logger.error("Extraction failed for %s: %r", item.url, exc)
-            raise DropItem(f"extraction failed ({exc!r}): {item.url}") from exc
-        article = build_item(item, fields, self.run_id)
+            raise ExtractionDropped(
+                f"extraction failed ({exc.reason}): {item.url}: {exc.detail}", exc.reason
+            ) from exc
+        if not outcome.is_article:
+            key = _STAT_SAFE.sub("_", outcome.reason.lower())[:40] or "unknown"
+            stats.inc_value(f"newsarchive/extract/not_article/{key}")
+            raise DropItem(f"not an article ({outcome.reason}): {item.url}", log_level="INFO")
+        article = build_item(item, outcome.fields, self.run_id)
         stats.inc_value("newsarchive/extract/articles")
         if article.legal_notice is not None:
             stats.inc_value(f"newsarchive/extract/notice/{article.legal_notice.kind}")

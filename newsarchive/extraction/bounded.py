@@ -1,0 +1,358 @@
+"""Extraction bounded in time and memory: each page is judged in a worker process that can die.
+
+trafilatura is quadratic on some inputs (an article of 200,000 one-letter paragraphs takes
+150 s; 100,000 links in one paragraph did not finish in 5 minutes) and a 10 MB page peaks at
+~300 MB, so a hostile page could stall or sink the crawl. Pages go to worker processes with an
+address-space cap (``RLIMIT_AS``); a worker that misses the per-page deadline is killed and
+replaced, and the page fails with a reason instead of being waited on forever.
+
+Not :class:`concurrent.futures.ProcessPoolExecutor`: killing one of its workers breaks the whole
+pool and fails every page in flight; here each worker has its own pipe and feeding thread, so a
+killed worker costs only its own page. Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import pickle
+import queue
+import resource
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from newsarchive.extraction.extract import extract, is_article
+
+logger = logging.getLogger(__name__)
+
+#: Failure reasons (``ExtractionFailed.reason``), as they appear in ``errors.jsonl``.
+TIMEOUT = "extraction_timeout"
+MEMORY = "extraction_memory"
+CRASHED = "extraction_crashed"
+FAILED = "extraction_failed"
+#: Seconds a new worker may take to import and warm up before it counts as crashed.
+START_TIMEOUT = 120.0
+#: Seconds a worker gets to exit after being asked to, before it is killed.
+STOP_GRACE = 5.0
+_WARM_UP_HTML = "<html><body><article><p>warm up</p></article></body></html>"
+_WORKER_CODE = (
+    "import sys; from newsarchive.extraction.bounded import serve; "
+    "serve(int(sys.argv[1]), int(sys.argv[2]))"
+)
+_FRAME = struct.Struct("!Q")  # length prefix of one pickled message
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one page: an article with its fields, or the verdict "not an article"."""
+
+    is_article: bool
+    reason: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+class ExtractionFailed(Exception):
+    """A page could not be judged: ``reason`` is one of the module's reason constants."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on (a container's CPU set, not the host's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def judge(body: bytes | str, encoding: str | None, url: str, hints: dict[str, Any]) -> Outcome:
+    """Decode, ask ``is_article``, then ``extract``: the whole per-page work, in one call."""
+    html = body.decode(encoding or "utf-8", errors="replace") if isinstance(body, bytes) else body
+    ok, reason = is_article(html, url)
+    if not ok:
+        return Outcome(is_article=False, reason=reason)
+    return Outcome(is_article=True, reason=reason, fields=extract(html, url, hints=hints))
+
+
+def _send(sock: socket.socket, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_FRAME.pack(len(data)))
+    sock.sendall(data)
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytearray:
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    while got < size:
+        n = sock.recv_into(view[got:])
+        if n == 0:
+            raise EOFError("the other end closed the connection")
+        got += n
+    return buffer
+
+
+def _recv(sock: socket.socket) -> Any:
+    (size,) = _FRAME.unpack(_recv_exactly(sock, _FRAME.size))
+    return pickle.loads(_recv_exactly(sock, size))
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when its parent dies (a killed crawl leaves no worker)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the worker ends at its next read instead
+        pass
+
+
+def serve(fd: int, max_memory: int) -> None:
+    """A worker's main: cap the address space, warm up, then judge pages until told to stop.
+
+    Started by :class:`BoundedExtractor` as ``python -c`` with one end of a socket pair.
+    """
+    # Ctrl-C and SIGTERM are the crawl's to handle; it stops its workers when it is done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent()
+    logging.basicConfig(
+        level=logging.WARNING,
+        format=f"newsarchive extraction worker {os.getpid()}: %(levelname)s %(name)s: %(message)s",
+    )
+    if max_memory > 0:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = max_memory if hard == resource.RLIM_INFINITY else min(max_memory, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    sock = socket.socket(fileno=fd)
+    extract(_WARM_UP_HTML, "http://localhost/a/1.html")  # trafilatura's first call loads data
+    _send(sock, ("ready", os.getpid()))
+    while True:
+        try:
+            job = _recv(sock)
+        except (EOFError, OSError):  # the parent is gone
+            return
+        if job is None:
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", judge(*job))
+        except MemoryError:
+            reply = ("memory", "MemoryError")
+        except Exception as exc:  # any bug of a page's extraction is that page's failure
+            reply = ("error", repr(exc)[:500])
+        del job
+        _send(sock, reply)
+        if reply[0] == "memory":
+            return  # half-allocated C structures may remain: start afresh
+
+
+@dataclass
+class _Job:
+    args: tuple[bytes | str, str | None, str, dict[str, Any]]
+    future: Future[Outcome]
+
+
+class _Worker:
+    """One worker process, fed by one thread that enforces the deadline."""
+
+    def __init__(self, pool: BoundedExtractor, number: int) -> None:
+        self.pool = pool
+        self.process: subprocess.Popen[bytes] | None = None
+        self.sock: socket.socket | None = None
+        #: Processes of this worker killed or lost (timeouts, memory, crashes).
+        self.replaced = 0
+        self.thread = threading.Thread(
+            target=self._run, name=f"newsarchive-extract-{number}", daemon=True
+        )
+        self.thread.start()
+
+    def _start(self) -> None:
+        # A fresh interpreter (not fork: forking a threaded reactor is unsafe; not
+        # multiprocessing's spawn: it re-imports the caller's __main__, which a script without
+        # an ``if __name__ == "__main__"`` guard does not survive).
+        ours, theirs = socket.socketpair()
+        try:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    _WORKER_CODE,
+                    str(theirs.fileno()),
+                    str(self.pool.max_memory),
+                ],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # a feed may be going to our standard output
+            )
+        finally:
+            theirs.close()
+        self.sock = ours
+        if not _readable(ours, START_TIMEOUT):
+            self._reap()
+            raise ExtractionFailed(CRASHED, f"worker did not start within {START_TIMEOUT:g} s")
+        try:
+            _recv(ours)
+        except (EOFError, OSError):
+            code = self._reap()
+            raise ExtractionFailed(
+                CRASHED, f"worker died while starting (exit code {code})"
+            ) from None
+
+    def _reap(self, kill: bool = True) -> int | None:
+        """Stop the current process (killing it if ``kill``) and forget it; its exit code."""
+        process, sock = self.process, self.sock
+        self.process = self.sock = None
+        if sock is not None:
+            sock.close()
+        if process is None:
+            return None
+        if kill:
+            process.kill()
+        try:
+            return process.wait(STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+
+    def _run(self) -> None:
+        with contextlib.suppress(ExtractionFailed):  # start now; else retried with a page
+            self._start()
+        while True:
+            job = self.pool.jobs.get()
+            if job is None:
+                break
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            try:
+                job.future.set_result(self._judge(job))
+            except BaseException as exc:  # a bug here must not strand the page's caller
+                job.future.set_exception(exc)
+        self._stop()
+
+    def _judge(self, job: _Job) -> Outcome:
+        if self.process is None:
+            self._start()
+        assert self.sock is not None
+        url = job.args[2]
+        try:
+            _send(self.sock, job.args)
+        except OSError:
+            code = self._reap()
+            self.replaced += 1
+            raise ExtractionFailed(CRASHED, f"worker died (exit code {code})") from None
+        timeout = self.pool.timeout if self.pool.timeout > 0 else None
+        started = time.monotonic()
+        if not _readable(self.sock, timeout):
+            self._reap()
+            self.replaced += 1
+            logger.warning(
+                "Extraction of %s took more than %g s: worker killed", url, self.pool.timeout
+            )
+            raise ExtractionFailed(
+                TIMEOUT, f"not finished after {time.monotonic() - started:.1f} s"
+            )
+        try:
+            kind, value = _recv(self.sock)
+        except (EOFError, OSError):
+            code = self._reap()
+            self.replaced += 1
+            raise ExtractionFailed(CRASHED, f"worker died (exit code {code})") from None
+        if kind == "ok":
+            return value
+        if kind == "memory":
+            self._reap(kill=False)
+            self.replaced += 1
+            raise ExtractionFailed(
+                MEMORY, f"over the worker's memory cap of {self.pool.max_memory} bytes"
+            )
+        raise ExtractionFailed(FAILED, value)
+
+    def _stop(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):  # already gone: reaped below all the same
+                _send(self.sock, None)
+        self._reap(kill=False)
+
+
+def _readable(sock: socket.socket, timeout: float | None) -> bool:
+    """Wait until ``sock`` has data (or EOF) for at most ``timeout`` seconds."""
+    readable, _, _ = select.select([sock], [], [], timeout)
+    return bool(readable)
+
+
+class BoundedExtractor:
+    """Judge pages in ``workers`` processes, each page within ``timeout`` s and ``max_memory``.
+
+    ``workers=0`` judges in the calling thread, with no bound at all (for debuggers and
+    profilers). ``timeout`` or ``max_memory`` of 0 switch that bound off.
+    """
+
+    def __init__(self, workers: int, timeout: float, max_memory: int) -> None:
+        self.timeout = timeout
+        self.max_memory = max_memory
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._workers = [_Worker(self, n) for n in range(max(0, workers))]
+        self._closed = False
+
+    @property
+    def workers(self) -> int:
+        return len(self._workers)
+
+    @property
+    def replaced(self) -> int:
+        """Worker processes killed or lost so far (each one is replaced for the next page)."""
+        return sum(worker.replaced for worker in self._workers)
+
+    def submit(
+        self,
+        body: bytes | str,
+        encoding: str | None,
+        url: str,
+        hints: dict[str, Any] | None = None,
+    ) -> Future[Outcome]:
+        """Queue one page; the future holds its :class:`Outcome` or :class:`ExtractionFailed`."""
+        if self._closed:
+            raise RuntimeError("BoundedExtractor.submit() after close()")
+        future: Future[Outcome] = Future()
+        args = (body, encoding, url, dict(hints or {}))
+        if not self._workers:
+            future.set_running_or_notify_cancel()
+            try:
+                future.set_result(judge(*args))
+            except MemoryError:
+                future.set_exception(ExtractionFailed(MEMORY, "MemoryError"))
+            except Exception as exc:  # same contract as the workers
+                future.set_exception(ExtractionFailed(FAILED, repr(exc)[:500]))
+            return future
+        self.jobs.put(_Job(args, future))
+        return future
+
+    def close(self) -> None:
+        """Let queued pages finish, then stop every worker process."""
+        if self._closed:
+            return
+        self._closed = True
+        for _ in self._workers:
+            self.jobs.put(None)
+        for worker in self._workers:
+            worker.thread.join()
+
+    def __enter__(self) -> BoundedExtractor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
