@@ -11,34 +11,42 @@ from scrapy.settings import BaseSettings
 from newsarchive import default_settings
 from newsarchive.runfolder import check_run_id, new_run_id
 
-WARC_MIDDLEWARE = "newsarchive.downloadermiddlewares.warc.WarcArchiveMiddleware"
-EXTRACT_PIPELINE = "newsarchive.pipelines.extract.ExtractPipeline"
-RUNFOLDER_EXTENSION = "newsarchive.extensions.runfolder.RunFolderExtension"
-REPLAY_MIDDLEWARE = "newsarchive.downloadermiddlewares.replay.ReplayMiddleware"
-SELFCHECK_EXTENSION = "newsarchive.extensions.selfcheck.SelfCheckExtension"
-ERRORLOG_EXTENSION = "newsarchive.extensions.errorlog.ErrorLogExtension"
-ACCOUNTING_EXTENSION = "newsarchive.extensions.accounting.AccountingExtension"
-BACKOFF_MIDDLEWARE = "newsarchive.downloadermiddlewares.backoff.BackoffRetryMiddleware"
-SCRAPY_RETRY_MIDDLEWARE = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
-SCOPE_MIDDLEWARE = "newsarchive.downloadermiddlewares.scope.ScopeMiddleware"
-WIRE_HEADERS_HANDLER = "newsarchive.downloadhandlers.wireheaders.WireHeadersDownloadHandler"
-# Scheduled runs (issue 4): lock, state store, manifest, conditional requests, item versions.
-RUNLOCK_EXTENSION = "newsarchive.extensions.runlock.RunLockExtension"
-STATESTORE_EXTENSION = "newsarchive.extensions.statestore.StateStoreExtension"
-MANIFEST_EXTENSION = "newsarchive.extensions.manifest.ManifestExtension"
-CONDITIONAL_MIDDLEWARE = (
-    "newsarchive.downloadermiddlewares.conditional.ConditionalRequestMiddleware"
-)
-DEDUPE_PIPELINE = "newsarchive.pipelines.dedupe.DedupePipeline"
-DURABLE_FEED_STORAGE = "newsarchive.extensions.feedstorage.DurableFileFeedStorage"
+_PKG = "newsarchive"
 
-#: After HttpCompressionMiddleware (590), RedirectMiddleware (600) and RetryMiddleware (550)
-#: in the response direction, so every raw exchange is seen before Scrapy rewrites it.
-WARC_MIDDLEWARE_ORDER = 950
-#: Last in the request direction (the request is complete, as it would go on the wire) and so
-#: first in the response direction: replayed responses pass WARC (which skips them), cache,
-#: stats, redirect, decompression and retry like downloaded ones.
-REPLAY_MIDDLEWARE_ORDER = 960
+#: Downloader middlewares and their order. Request direction runs low → high, responses
+#: high → low, so the order says what each one sees.
+DOWNLOADER_MIDDLEWARES = {
+    # Right after Scrapy's OffsiteMiddleware (50): refuses off-scope retries and redirects too.
+    f"{_PKG}.downloadermiddlewares.scope.ScopeMiddleware": 55,
+    # Just below the WARC middleware: sees each response right after it is archived.
+    f"{_PKG}.downloadermiddlewares.conditional.ConditionalRequestMiddleware": 940,
+    # After Retry (550), HttpCompression (590) and Redirect (600) in the response direction:
+    # every raw exchange is archived before Scrapy rewrites it.
+    f"{_PKG}.downloadermiddlewares.warc.WarcArchiveMiddleware": 950,
+    # Last in the request direction (the request is complete, as it would go on the wire) and
+    # first in the response direction: replayed responses pass WARC (which skips them), cache,
+    # stats, redirect, decompression and retry like downloaded ones.
+    f"{_PKG}.downloadermiddlewares.replay.ReplayMiddleware": 960,
+}
+ITEM_PIPELINES = {
+    f"{_PKG}.pipelines.extract.ExtractPipeline": 300,
+    f"{_PKG}.pipelines.dedupe.DedupePipeline": 400,
+}
+#: Extensions are built, and their signal handlers connected (so run), in this order.
+EXTENSIONS = {
+    f"{_PKG}.extensions.runlock.RunLockExtension": 100,  # first: nothing runs without the lock
+    f"{_PKG}.extensions.statestore.StateStoreExtension": 110,  # repairs killed runs at start
+    f"{_PKG}.extensions.manifest.ManifestExtension": 120,
+    f"{_PKG}.extensions.selfcheck.SelfCheckExtension": 400,  # before the summary (500)
+    f"{_PKG}.extensions.runfolder.RunFolderExtension": 500,
+    f"{_PKG}.extensions.errorlog.ErrorLogExtension": 510,
+    f"{_PKG}.extensions.accounting.AccountingExtension": 520,
+}
+SCRAPY_RETRY_MIDDLEWARE = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
+BACKOFF_MIDDLEWARE = f"{_PKG}.downloadermiddlewares.backoff.BackoffRetryMiddleware"
+WIRE_HEADERS_HANDLER = f"{_PKG}.downloadhandlers.wireheaders.WireHeadersDownloadHandler"
+DURABLE_FEED_STORAGE = f"{_PKG}.extensions.feedstorage.DurableFileFeedStorage"
+
 #: Archive-writing components a replay run switches off.
 REPLAY_DISABLES = (
     "NEWSARCHIVE_WARC_ENABLED",
@@ -51,7 +59,7 @@ PROJECT_PRIORITY = 20
 
 
 class NewsarchiveAddon:
-    """Enable newsarchive's middleware, pipeline and extension; add the run-folder feed."""
+    """Enable newsarchive's components; choose the run id; add the run-folder feed."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         run_id = settings.get("NEWSARCHIVE_RUN_ID") or new_run_id()
@@ -64,32 +72,23 @@ class NewsarchiveAddon:
             for name in REPLAY_DISABLES:
                 if (settings.getpriority(name) or 0) <= PROJECT_PRIORITY:
                     settings.set(name, False, priority=PROJECT_PRIORITY)
-        settings["DOWNLOADER_MIDDLEWARES"][WARC_MIDDLEWARE] = WARC_MIDDLEWARE_ORDER
-        settings["DOWNLOADER_MIDDLEWARES"][REPLAY_MIDDLEWARE] = REPLAY_MIDDLEWARE_ORDER
-        settings["ITEM_PIPELINES"][EXTRACT_PIPELINE] = 300
-        # Lock first (built in this order), then the state store, which repairs killed runs.
-        settings["EXTENSIONS"][RUNLOCK_EXTENSION] = 100
-        settings["EXTENSIONS"][STATESTORE_EXTENSION] = 110
-        settings["EXTENSIONS"][MANIFEST_EXTENSION] = 120
-        # Just below the WARC middleware: sees each response right after it is archived.
-        settings["DOWNLOADER_MIDDLEWARES"][CONDITIONAL_MIDDLEWARE] = WARC_MIDDLEWARE_ORDER - 10
-        settings["ITEM_PIPELINES"][DEDUPE_PIPELINE] = 400
-        # Unbuffered item lines: a killed run loses no item it already reported.
-        storages = settings["FEED_STORAGES"]
-        for scheme in ("", "file"):
-            if not storages.get(scheme):  # a project's own storage wins
-                storages[scheme] = DURABLE_FEED_STORAGE
-        settings["EXTENSIONS"][RUNFOLDER_EXTENSION] = 500
-        settings["EXTENSIONS"][ERRORLOG_EXTENSION] = 510
-        settings["EXTENSIONS"][ACCOUNTING_EXTENSION] = 520
-        settings["DOWNLOADER_MIDDLEWARES"][SCOPE_MIDDLEWARE] = 55  # right after OffsiteMiddleware
+        for name, table in (
+            ("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),
+            ("ITEM_PIPELINES", ITEM_PIPELINES),
+            ("EXTENSIONS", EXTENSIONS),
+        ):
+            for component, order in table.items():
+                settings[name][component] = order
         if settings.getbool(
             "NEWSARCHIVE_BACKOFF_ENABLED", default_settings.NEWSARCHIVE_BACKOFF_ENABLED
         ):  # the backoff subclass takes Scrapy's retry middleware's place (550)
             settings["DOWNLOADER_MIDDLEWARES"][SCRAPY_RETRY_MIDDLEWARE] = None
             settings["DOWNLOADER_MIDDLEWARES"][BACKOFF_MIDDLEWARE] = 550
-        # Lower than the run folder's, so its engine_stopped handler runs before the summary.
-        settings["EXTENSIONS"][SELFCHECK_EXTENSION] = 400
+        # Unbuffered item lines: a killed run loses no item it already reported.
+        storages = settings["FEED_STORAGES"]
+        for scheme in ("", "file"):
+            if not storages.get(scheme):  # a project's own storage wins
+                storages[scheme] = DURABLE_FEED_STORAGE
         if settings.getbool("NEWSARCHIVE_WARC_ENABLED", default_settings.NEWSARCHIVE_WARC_ENABLED):
             # Twisted hides Transfer-Encoding & co.; this handler gives them back to the WARC.
             handlers = settings["DOWNLOAD_HANDLERS"]

@@ -193,4 +193,5 @@ def test_runs_before_the_summary():
     s = Settings(settings)
     addon.NewsarchiveAddon().update_settings(s)
     extensions = s.getdict("EXTENSIONS")
-    assert extensions[addon.SELFCHECK_EXTENSION] < extensions[addon.RUNFOLDER_EXTENSION]
+    selfcheck = extensions["newsarchive.extensions.selfcheck.SelfCheckExtension"]
+    assert selfcheck < extensions["newsarchive.extensions.runfolder.RunFolderExtension"]
