@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from surt import surt
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.archive.records import HttpExchange
@@ -71,7 +72,15 @@ def test_round_trip_and_provenance(tmp_path):
     request = got[2][0]
     assert request.rec_headers.get_header("WARC-Concurrent-To") == loc.record_id
     assert request.http_headers.protocol == "GET"
-    assert got[3][0].rec_headers.get_header("WARC-Refers-To") == loc.record_id
+    meta_headers = got[3][0].rec_headers
+    assert meta_headers.get_header("WARC-Refers-To") == loc.record_id
+    target = meta_headers.get_header("WARC-Target-URI")
+    assert target == "metadata://newsarchive/www.rferl.org/a/x/1234567.html"
+    # Not under the page's index key (SURT drops the scheme): pywb cannot serve it as the page.
+    assert surt(target) != surt("https://www.rferl.org/a/x/1234567.html")
+    assert meta_headers.get_header("WARC-Refers-To-Target-URI") == (
+        "https://www.rferl.org/a/x/1234567.html"
+    )
     assert meta.record_type == "metadata"
     # Seeking to the provenance offset reads exactly that record.
     with open(path, "rb") as fh:

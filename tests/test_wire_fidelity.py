@@ -155,7 +155,11 @@ def test_each_article_has_a_metadata_record_with_its_item(crawl, records):
     for item in crawl.items:
         record = metadata[item["warc"]["record_id"]]
         assert record["warc"].get_header("Content-Type") == "application/json"
-        assert record["warc"].get_header("WARC-Target-URI") == item["url"]
+        # Filed apart from the page (pywb would serve it as the page), linked to it by URL.
+        assert record["warc"].get_header("WARC-Refers-To-Target-URI") == item["url"]
+        assert record["warc"].get_header("WARC-Target-URI") == item["url"].replace(
+            "https://", "metadata://newsarchive/", 1
+        )
         stored = json.loads(record["payload"])
         for key in ("url", "article_id", "title", "text", "legal_notice", "fetched_at"):
             assert stored[key] == item[key], key

@@ -19,8 +19,8 @@ from cdxj_indexer.main import CDXJIndexer
 #: Where the index of a run folder lives, relative to the folder (same name inside a WACZ).
 INDEX_PATH = Path("indexes") / "index.cdxj"
 
-#: Records a replay tool can serve. ``metadata`` records (our extracted items) share the
-#: article's URL and would otherwise compete with the page itself.
+#: Records a replay tool can serve. ``metadata`` records (our extracted items, filed under
+#: ``metadata://newsarchive/<host>/<path>``) are not captures of any page.
 INDEXED_RECORDS = ("response", "revisit", "resource")
 
 #: Extra field so lines can be matched to items by record id, not only by offset.

@@ -11,6 +11,7 @@ import http
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import BytesIO
+from urllib.parse import urlsplit
 
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
@@ -20,6 +21,8 @@ from warcio.timeutils import datetime_to_iso_date
 #: them, they are kept under this prefix (as Browsertrix and StormCrawler do).
 RENAMED_HEADER_PREFIX = "X-Crawler-"
 _TRANSFER_HEADERS = ("transfer-encoding", "content-length")
+#: Start of every metadata record's ``WARC-Target-URI`` (see :func:`metadata_target_uri`).
+METADATA_PREFIX = "metadata://newsarchive/"
 
 
 @dataclass(frozen=True)
@@ -188,15 +191,36 @@ def build_not_modified_record(
     )
 
 
+def metadata_target_uri(url: str) -> str:
+    """``metadata://newsarchive/<host>/<path>``: the target URI of the metadata record of ``url``.
+
+    Not the page's own URL: replay tools (pywb) would serve the item JSON in its place. Nor
+    ``metadata://<host>/<path>``: SURT, the index key of pywb and every CDX(J) indexer, drops the
+    scheme, so that still files the record under the page's key, and pywb serves it whenever it
+    is the newer capture. Like Heritrix/NetarchiveSuite (``metadata://netarkivet.dk/crawl/...``)
+    the authority is the archiver; the page URL itself is in ``WARC-Refers-To-Target-URI``.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{METADATA_PREFIX}{host}{parts.path or '/'}{query}"
+
+
 def build_metadata_record(
     builder: RecordBuilder, url: str, refers_to: str, body: bytes, content_type: str
 ):
-    """A ``metadata`` record holding what we extracted from the response it refers to."""
+    """A ``metadata`` record holding what we extracted from the response it refers to.
+
+    It is linked to that response by record id (``WARC-Refers-To``) and by the page URL
+    (``WARC-Refers-To-Target-URI``); its own target URI is :func:`metadata_target_uri`.
+    """
     return builder.create_warc_record(
-        url,
+        metadata_target_uri(url),
         "metadata",
         payload=BytesIO(body),
         length=len(body),
         warc_content_type=content_type,
-        warc_headers_dict={"WARC-Refers-To": refers_to},
+        warc_headers_dict={"WARC-Refers-To": refers_to, "WARC-Refers-To-Target-URI": url},
     )
