@@ -187,6 +187,30 @@ def test_pywb_files_no_metadata_record_under_a_page(pywb_home, crawl):
     assert len(filed_apart) == len(crawl.items)
 
 
+def test_pywb_finds_the_index_of_our_wacz(crawl, tmp_path):
+    """``wb-manager add --unpack-wacz`` takes the WACZ's index (it reads indexes/*.cdx[.gz])."""
+    (wacz,) = crawl.folder.glob("*.wacz")
+    wb_manager = str(pywb_venv() / "bin/wb-manager")
+    subprocess.run([wb_manager, "init", "w"], cwd=tmp_path, env=_env(), check=True)
+    added = subprocess.run(
+        [wb_manager, "add", "--unpack-wacz", "w", str(wacz)],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "does not contain any indices" not in added.stderr + added.stdout
+    index = tmp_path / "collections" / "w" / "indexes" / "index.cdxj"
+    ours = (crawl.folder / "indexes" / "index.cdxj").read_text("utf-8").splitlines()
+    theirs = index.read_text("utf-8").splitlines()
+    assert len(theirs) == len(ours)
+    archived = {p.name for p in (tmp_path / "collections" / "w" / "archive").iterdir()}
+    assert {json.loads(line.split(" ", 2)[2])["filename"] for line in theirs} <= archived
+    seed = [line for line in theirs if json.loads(line.split(" ", 2)[2])["url"] == SEED]
+    assert seed and json.loads(seed[0].split(" ", 2)[2])["mime"] == "text/html"
+
+
 def test_seed_article_renders_in_chromium(pywb, tmp_path, sample_site):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -3,6 +3,7 @@ one page per article with its text, and written without holding the archive in m
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -19,7 +20,14 @@ from warcio.warcwriter import WARCWriter
 
 from newsarchive.archive.cdxj import INDEX_PATH, write_cdxj
 from newsarchive.archive.check import wacz_path
-from newsarchive.archive.wacz import PAGES_HEADER, validate_wacz, write_wacz
+from newsarchive.archive.wacz import (
+    IDX_MEMBER,
+    INDEX_BLOCK_LINES,
+    INDEX_MEMBER,
+    PAGES_HEADER,
+    validate_wacz,
+    write_wacz,
+)
 from tests.archive_crawl import gzip_chunked_crawl
 
 
@@ -64,7 +72,15 @@ def test_layout_and_datapackage(crawl, wacz):
             member = f"archive/{warc.name}"
             assert infos[member].compress_type == zipfile.ZIP_STORED
             assert zf.read(member) == warc.read_bytes()
-        assert zf.read("indexes/index.cdxj") == (crawl.folder / INDEX_PATH).read_bytes()
+        # The spec's index name, stored (it is gzip already); gunzipped it is the run's CDXJ.
+        assert infos[INDEX_MEMBER].filename == "indexes/index.cdx.gz"
+        assert infos[INDEX_MEMBER].compress_type == zipfile.ZIP_STORED
+        cdxj = (crawl.folder / INDEX_PATH).read_bytes()
+        assert gzip.decompress(zf.read(INDEX_MEMBER)) == cdxj
+        idx = zf.read(IDX_MEMBER).decode("utf-8").splitlines()
+        assert idx[0] == '!meta 0 {"format": "cdxj-gzip-1.0", "filename": "index.cdx.gz"}'
+        assert len(idx) == 2  # one block: the crawl has fewer lines than INDEX_BLOCK_LINES
+        assert idx[1].startswith(cdxj.decode("utf-8").split(" {", 1)[0] + " {")
     assert names[-2:] == ["datapackage.json", "datapackage-digest.json"]
     assert package["wacz_version"] == "1.1.1"
     assert package["profile"] == "data-package"
@@ -123,6 +139,14 @@ def test_validator_catches_damage(wacz, tmp_path):
             z.writestr(info.filename, zin.read(info.filename))
     assert any("stored uncompressed" in p for p in validate_wacz(deflated))
 
+    def shift_block(name, data):
+        if name == IDX_MEMBER:
+            return data.replace(b'{"offset": 0,', b'{"offset": 1,')
+        return data
+
+    problems = validate_wacz(_rewrite(wacz, tmp_path / "shifted.wacz", shift_block))
+    assert any("index.idx line 2" in p for p in problems), problems
+
     (tmp_path / "not.wacz").write_bytes(b"PK not really")
     assert "not a readable ZIP" in validate_wacz(tmp_path / "not.wacz")[0]
 
@@ -159,3 +183,36 @@ def test_written_streaming_without_holding_the_warc(tmp_path):
     assert peak < 4 * 1024 * 1024, f"peak {peak:,} bytes while packaging"
     assert summary.pages == 1
     assert validate_wacz(tmp_path / "big.wacz") == []
+
+
+def test_a_large_index_is_split_into_gzip_blocks_listed_in_the_idx(tmp_path):
+    """More lines than one block holds: several gzip members, one ``.idx`` line each."""
+    warc = tmp_path / "one.warc.gz"
+    with warc.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        writer.write_record(
+            writer.create_warc_record(
+                "https://example.org/", "resource", payload=io.BytesIO(b"x"), length=1
+            )
+        )
+    count = 2 * INDEX_BLOCK_LINES + 5
+    lines = [
+        f'org,example)/{n:06d} 20260101000000 {{"url": "https://example.org/{n:06d}", '
+        f'"filename": "one.warc.gz", "offset": 0, "length": 100}}\n'
+        for n in range(count)
+    ]
+    index = tmp_path / "index.cdxj"
+    index.write_text("".join(lines), encoding="utf-8")
+    pages = [{"url": "https://example.org/", "ts": "2026-01-01T00:00:00Z"}]
+    write_wacz(tmp_path / "big.wacz", [warc], index, pages, title="t", software="test")
+    assert validate_wacz(tmp_path / "big.wacz") == []
+    with zipfile.ZipFile(tmp_path / "big.wacz") as zf:
+        data = zf.read(INDEX_MEMBER)
+        idx = zf.read(IDX_MEMBER).decode("utf-8").splitlines()[1:]
+    assert gzip.decompress(data).decode("utf-8") == "".join(lines)
+    assert [line.split(" ", 1)[0] for line in idx] == [
+        lines[n].split(" ", 1)[0] for n in (0, INDEX_BLOCK_LINES, 2 * INDEX_BLOCK_LINES)
+    ]
+    blocks = [json.loads(line.split(" ", 2)[2]) for line in idx]
+    assert blocks[-1]["offset"] + blocks[-1]["length"] == len(data)
+    assert all(b["digest"].startswith("sha256:") for b in blocks)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from cdxj_indexer.main import CDXJIndexer
 
-#: Where the index of a run folder lives, relative to the folder (same name inside a WACZ).
+#: Where the index of a run folder lives, relative to the folder (a WACZ holds it gzipped, as
+#: ``indexes/index.cdx.gz``: see :mod:`newsarchive.archive.wacz`).
 INDEX_PATH = Path("indexes") / "index.cdxj"
 
 #: Records a replay tool can serve. ``metadata`` records (our extracted items, filed under

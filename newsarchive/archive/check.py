@@ -263,7 +263,6 @@ def _build_wacz(
             pages_from_items(folder / ITEMS_FILE),
             title=f"newsarchive {folder.parent.name} run {folder.name}",
             software=options.software,
-            index_name=INDEX_PATH.name,
         )
     finally:
         if temporary and index_for_wacz.exists():

@@ -1,15 +1,18 @@
 """Package a run as a WACZ 1.1.1 file, streaming, and validate one against the spec.
 
-A WACZ is what ReplayWeb.page opens and what archivists exchange: the WARCs (``archive/``), a
-CDXJ index (``indexes/``), the list of pages (``pages/pages.jsonl``: one per article, with the
-extracted text so the archive is searchable) and a ``datapackage.json`` listing every file with
-its sha256, plus ``datapackage-digest.json`` fixing the manifest itself. Files are copied into
-the ZIP in chunks while being hashed, so a multi-gigabyte run never sits in memory.
+A WACZ is what ReplayWeb.page opens and what archivists exchange: the WARCs (``archive/``), the
+CDXJ index (``indexes/index.cdx.gz`` and ``index.idx``, see :func:`_add_index`), the list of
+pages (``pages/pages.jsonl``: one per article, with the extracted text so the archive is
+searchable) and a ``datapackage.json`` listing every file with its sha256, plus
+``datapackage-digest.json`` fixing the manifest itself. Files are copied into the ZIP in chunks
+while being hashed, so a multi-gigabyte run never sits in memory.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import os
 import re
@@ -20,7 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from cdxj_indexer.main import CompressedWriter
+
 WACZ_VERSION = "1.1.1"
+#: The index, as the spec's example names it and as pywb (``wb-manager add --unpack-wacz``
+#: reads ``indexes/*.cdx[.gz]``) and py-wacz write it: the CDXJ lines, gzipped in blocks.
+INDEX_MEMBER = "indexes/index.cdx.gz"
+#: Where each block of ``index.cdx.gz`` starts (ReplayWeb.page reads ``.cdx``/``.cdxj``
+#: whole, or ``.idx`` + gzip blocks, never a lone ``.cdx.gz``).
+IDX_MEMBER = "indexes/index.idx"
+#: CDXJ lines per gzip block of the index (py-wacz's choice).
+INDEX_BLOCK_LINES = 1024
 PAGES_PATH = "pages/pages.jsonl"
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
 CHUNK = 1024 * 1024
@@ -97,6 +110,42 @@ def _add_file(zf: zipfile.ZipFile, source: Path, path: str, compress: int) -> Wa
     return WaczResource(Path(path).name, path, "sha256:" + out.sha256.hexdigest(), out.bytes)
 
 
+def _add_index(zf: zipfile.ZipFile, index: Path) -> list[WaczResource]:
+    """``index.cdx.gz`` (stored: already gzip) and its ``index.idx``, from a sorted CDXJ file.
+
+    The CDXJ lines are gzipped in blocks of :data:`INDEX_BLOCK_LINES` (cdxj-indexer's
+    ``CompressedWriter``, the "cdxj-gzip-1.0" layout py-wacz writes): gunzipping the whole file
+    gives the CDXJ back, and ``index.idx`` lets a replay tool fetch only the block it needs.
+    """
+    idx = io.StringIO()  # one short line per block
+    with (
+        index.open("r", encoding="utf-8") as src,
+        zf.open(_member(zf, INDEX_MEMBER, zipfile.ZIP_STORED), "w", force_zip64=True) as dst,
+    ):
+        out = _HashingWriter(dst)
+        blocks = CompressedWriter(
+            idx,
+            out,
+            num_lines=INDEX_BLOCK_LINES,
+            data_out_name=Path(INDEX_MEMBER).name,
+            digest_records=True,
+        )
+        for line in src:
+            if line.strip():
+                blocks.write(line if line.endswith("\n") else line + "\n")
+        if blocks.block:  # an empty last block would be an empty gzip member and idx line
+            blocks.flush()
+    data = WaczResource(
+        Path(INDEX_MEMBER).name, INDEX_MEMBER, "sha256:" + out.sha256.hexdigest(), out.bytes
+    )
+    body = idx.getvalue().encode("utf-8")
+    zf.writestr(_member(zf, IDX_MEMBER, zipfile.ZIP_DEFLATED), body)
+    listing = WaczResource(
+        Path(IDX_MEMBER).name, IDX_MEMBER, "sha256:" + hashlib.sha256(body).hexdigest(), len(body)
+    )
+    return [data, listing]
+
+
 def _add_lines(
     zf: zipfile.ZipFile, path: str, lines: Iterable[dict[str, Any]]
 ) -> tuple[int, WaczResource]:
@@ -129,12 +178,11 @@ def write_wacz(
     title: str,
     software: str,
     description: str = "",
-    index_name: str | None = None,
 ) -> WaczSummary:
-    """Write a WACZ at ``output`` (atomically) from WARC files, a CDXJ index and pages.
+    """Write a WACZ at ``output`` (atomically) from WARC files, a sorted CDXJ index and pages.
 
-    WARCs are stored uncompressed in the ZIP (they are gzip already, and replay tools read them
-    by offset); the index and the JSON files are deflated, as the spec allows.
+    WARCs and ``index.cdx.gz`` are stored uncompressed in the ZIP (they are gzip already, and
+    replay tools read them by offset); the JSON files and ``index.idx`` are deflated.
     """
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
@@ -145,8 +193,7 @@ def write_wacz(
         with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
             for warc in warcs:
                 resources.append(_add_file(zf, warc, f"archive/{warc.name}", zipfile.ZIP_STORED))
-            index_member = f"indexes/{index_name or index.name}"
-            resources.append(_add_file(zf, index, index_member, zipfile.ZIP_DEFLATED))
+            resources.extend(_add_index(zf, index))
 
             def remember_first() -> Iterator[dict[str, Any]]:
                 nonlocal first_page
@@ -240,6 +287,8 @@ def validate_wacz(path: Path) -> list[str]:
                 problems.append(f"{name}: in the ZIP but not listed in datapackage.json")
             if name.startswith("archive/") and info.compress_type != zipfile.ZIP_STORED:
                 problems.append(f"{name}: WARCs must be stored uncompressed in the ZIP")
+            if name.endswith(".cdx.gz") and info.compress_type != zipfile.ZIP_STORED:
+                problems.append(f"{name}: a gzip index must be stored uncompressed in the ZIP")
         for res_path, res in listed.items():
             if res_path not in names:
                 problems.append(f"{res_path}: listed in datapackage.json but not in the ZIP")
@@ -300,21 +349,66 @@ def _check_pages(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> list
 def _check_indexes(
     zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], warcs: set[str]
 ) -> list[str]:
-    indexes = [n for n in names if n.startswith("indexes/") and n.endswith((".cdx", ".cdxj"))]
+    indexes = [
+        n for n in names if n.startswith("indexes/") and n.endswith((".cdx", ".cdxj", ".cdx.gz"))
+    ]
     if not indexes:
-        return ["indexes/: no CDXJ index (.cdx or .cdxj)"]
+        return ["indexes/: no CDXJ index (.cdx, .cdxj or .cdx.gz)"]
     problems: list[str] = []
     for name in indexes:
-        with zf.open(name) as fh:
-            for number, raw in enumerate(fh, 1):
-                parts = raw.decode("utf-8").rstrip("\n").split(" ", 2)
-                try:
-                    filename = json.loads(parts[2])["filename"]
-                except (IndexError, ValueError, KeyError):
-                    problems.append(f"{name} line {number}: not a CDXJ line with a filename")
-                else:
-                    if filename not in warcs:
-                        problems.append(f"{name} line {number}: {filename} is not in archive/")
-                if len(problems) > 10:
-                    return problems
+        with zf.open(name) as raw_fh:
+            fh = gzip.GzipFile(fileobj=raw_fh) if name.endswith(".gz") else raw_fh
+            try:
+                for number, raw in enumerate(fh, 1):
+                    problems += _check_index_line(name, number, raw, warcs)
+                    if len(problems) > 10:
+                        return problems
+            except (OSError, EOFError) as exc:
+                problems.append(f"{name}: not a readable gzip file ({exc})")
+    for name in (n for n in names if n.startswith("indexes/") and n.endswith(".idx")):
+        problems += _check_idx(zf, name, names)
     return problems
+
+
+def _check_index_line(name: str, number: int, raw: bytes, warcs: set[str]) -> list[str]:
+    parts = raw.decode("utf-8").rstrip("\n").split(" ", 2)
+    try:
+        filename = json.loads(parts[2])["filename"]
+    except (IndexError, ValueError, KeyError):
+        return [f"{name} line {number}: not a CDXJ line with a filename"]
+    if filename not in warcs:
+        return [f"{name} line {number}: {filename} is not in archive/"]
+    return []
+
+
+def _check_idx(zf: zipfile.ZipFile, name: str, names: dict[str, zipfile.ZipInfo]) -> list[str]:
+    """Each block an ``.idx`` line names is a gzip member of its data file starting at its key."""
+    lines = zf.read(name).decode("utf-8").splitlines()
+    if not lines or not lines[0].startswith("!meta"):
+        return [f"{name}: no '!meta' header line"]
+    try:
+        meta = json.loads(lines[0].split(" ", 2)[2])
+    except (IndexError, ValueError):
+        return [f"{name}: unreadable '!meta' header line"]
+    data_name = "indexes/" + str(meta.get("filename", ""))
+    if data_name not in names:
+        return [f"{name}: its data file {data_name} is not in the ZIP"]
+    data = zf.read(data_name)
+    expected_offset = 0
+    for number, line in enumerate(lines[1:], 2):
+        key, _, rest = line.partition(" {")
+        try:
+            block = json.loads("{" + rest)
+            chunk = data[block["offset"] : block["offset"] + block["length"]]
+            first = gzip.decompress(chunk).split(b"\n", 1)[0].decode("utf-8")
+        except (ValueError, KeyError, TypeError, OSError, EOFError) as exc:
+            return [f"{name} line {number}: not a readable block ({exc})"]
+        if block["offset"] != expected_offset or not first.startswith(key + " {"):
+            return [f"{name} line {number}: block does not start at {block['offset']} with {key}"]
+        digest = block.get("digest")
+        if digest and digest != "sha256:" + hashlib.sha256(chunk).hexdigest():
+            return [f"{name} line {number}: block digest does not match"]
+        expected_offset += block["length"]
+    if expected_offset != len(data):
+        return [f"{name}: blocks cover {expected_offset} of {len(data)} bytes of {data_name}"]
+    return []

@@ -200,7 +200,7 @@ class RotatingWarcWriter:
 
     def write_metadata(self, url: str, refers_to: str, data: dict) -> RecordLocation:
         """Write ``data`` as JSON in a ``metadata`` record about page ``url``'s response
-        ``refers_to``, filed under ``metadata://newsarchive/`` so replay tools never serve it as the page."""
+        ``refers_to``, filed under ``metadata://newsarchive/`` (never served as the page)."""
         body = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
         with self._lock:
             writer = self._ensure_open()
