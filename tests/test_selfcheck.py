@@ -195,3 +195,83 @@ def test_runs_before_the_summary():
     extensions = s.getdict("EXTENSIONS")
     selfcheck = extensions["newsarchive.extensions.selfcheck.SelfCheckExtension"]
     assert selfcheck < extensions["newsarchive.extensions.runfolder.RunFolderExtension"]
+
+
+# -- content-encoded payloads: checked as stored, never decoded -------------------------------
+#: Real payloads (read in place from the corpora): brotli, and decompression bombs that inflate
+#: to 11.5 MB each. (content-encoding, corpus file)
+ENCODED = [
+    ("br", "bomb-br.bin"),
+    ("br", "html-br.bin"),
+    ("gzip", "bomb-gzip.bin"),
+    ("deflate", "bomb-deflate.bin"),
+    ("zstd", "bomb-zstd.bin"),
+]
+
+
+def _encoded_run(folder: Path, corpora: Path) -> list[bytes]:
+    """A run folder whose WARC holds one response per encoded payload, as our writer stores it."""
+    from newsarchive.archive.records import HttpExchange
+    from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
+
+    writer = RotatingWarcWriter(WarcWriterConfig(directory=folder, run_id="encoded"))
+    payloads = []
+    for encoding, name in ENCODED:
+        payload = (corpora / "compression-edge-cases" / name).read_bytes()
+        payloads.append(payload)
+        writer.write_exchange(
+            HttpExchange(
+                url=f"https://www.rferl.org/encoded/{name}",
+                method="GET",
+                request_headers=[("Host", "www.rferl.org")],
+                status=200,
+                response_headers=[
+                    ("Content-Type", "text/html"),
+                    ("Content-Encoding", encoding),
+                    ("Content-Length", str(len(payload))),
+                ],
+                payload=payload,
+            )
+        )
+    writer.close()
+    return payloads
+
+
+def test_encoded_payloads_are_verified_as_stored_never_decoded(tmp_path, corpora):
+    import tracemalloc
+
+    from newsarchive.archive.check import check_warc
+
+    folder = tmp_path / "rferl" / "encoded"
+    _encoded_run(folder, corpora)
+    (warc,) = folder.glob("*.warc.gz")
+    tracemalloc.start()
+    try:
+        records, problems = check_warc(warc)  # warcio would raise AttributeError decoding br
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert problems == []
+    assert records == 1 + 2 * len(ENCODED)  # warcinfo, then response + request each
+    assert peak < 2 * 1024 * 1024, f"{peak:,} bytes held while checking 60 KB of payloads"
+    report = selfcheck_run(folder, SelfCheckOptions(software="test"))
+    assert report.passed, report.problems
+    assert report.cdxj_lines == len(ENCODED)
+
+
+def test_a_damaged_br_payload_fails_its_digest(tmp_path, corpora):
+    """The digest really is checked over the stored br bytes (uncompressed copy, one byte off)."""
+    import gzip
+
+    from newsarchive.archive.check import check_warc
+
+    folder = tmp_path / "rferl" / "encoded"
+    payloads = _encoded_run(folder, corpora)
+    (warc,) = folder.glob("*.warc.gz")
+    plain = tmp_path / "plain.warc"
+    plain.write_bytes(gzip.decompress(warc.read_bytes()))
+    assert check_warc(plain) == (1 + 2 * len(ENCODED), [])
+    flip_byte(plain, plain.read_bytes().index(payloads[1]) + 100)  # inside html-br.bin
+    _, problems = check_warc(plain)
+    assert len(problems) == 2, problems  # the block digest and the payload digest
+    assert all("digest failed" in problem for problem in problems), problems

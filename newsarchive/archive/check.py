@@ -87,7 +87,12 @@ class SelfCheckReport:
 
 
 def check_warc(path: Path) -> tuple[int, list[str]]:
-    """``warcio check`` of one file: (records read, problems)."""
+    """``warcio check`` of one file: (records read, problems).
+
+    Digests are defined over the payload as stored (still gzip, br, zstd...), so bodies are
+    read raw and never decoded: no decompression bomb is inflated, and no decoder's quirks
+    matter (warcio 1.8.1 decoding ``br`` with brotli 1.2 raises AttributeError).
+    """
     problems: list[str] = []
     records = 0
     offset: int | None = None
@@ -96,7 +101,7 @@ def check_warc(path: Path) -> tuple[int, list[str]]:
             it = ArchiveIterator(fh, check_digests=True)
             for record in it:
                 offset = it.get_record_offset()
-                while record.content_stream().read(1024 * 1024):
+                while record.raw_stream.read(1024 * 1024):
                     pass
                 records += 1
                 rid = record.rec_headers.get_header("WARC-Record-ID")
