@@ -123,6 +123,16 @@ def test_miss_is_counted_ignore_request(archive):
     assert crawler.stats.get_value("newsarchive/replay/miss") == 1
 
 
+def test_a_miss_is_classified_as_a_skip_not_an_error():
+    from newsarchive.extensions.errorlog import classify
+
+    assert classify(ReplayMiss("not in the archive: https://x.org/robots.txt")) == (
+        "replay_miss",
+        "replay_miss",
+    )
+    assert classify(IgnoreRequest("something else")) == ("error", "ignored")
+
+
 def test_unreadable_archive_fails_the_run_and_answers_nothing(tmp_path):
     broken = tmp_path / "broken.warc"
     broken.write_bytes(b"this is not a WARC file\r\n\r\n")
@@ -179,3 +189,39 @@ def test_replayed_crawl_reproduces_live_items(sample_site, tmp_path):
     for key, value in live.stats.items():
         if key.startswith(("newsarchive/discovery/", "newsarchive/extract/")):
             assert replay.stats.get(key) == value, key
+
+
+@pytest.mark.slow
+def test_a_miss_in_a_replayed_crawl_is_an_info_line_and_a_counted_skip(sample_site, tmp_path):
+    """An article the live run never got (it timed out) and a host it never crawled."""
+    missing = "/a/kyrgyzstan-media-law-parliament-vote/33422970.html"
+    hang = {"host": "www.rferl.org", "path": missing, "fault": {"kind": "hang", "seconds": 5}}
+    double = WebDouble(sample_site, faults=[hang]).start()
+    try:
+        live = run_crawl(
+            double,
+            tmp_path / "out",
+            *("-a", "sites=www.rferl.org", "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=0"),
+            run_id="live",
+        )
+        assert live.returncode == 0, live.stdout[-3000:]
+        replay = run_crawl(
+            double,
+            tmp_path / "out",
+            *("-a", "sites=www.rferl.org,www.svoboda.org"),
+            *("-s", f"NEWSARCHIVE_REPLAY={live.folder}"),
+            run_id="replay",
+        )
+    finally:
+        double.stop()
+    assert replay.returncode == 0, replay.stdout[-3000:] + replay.log[-3000:]
+    url = "https://www.rferl.org" + missing
+    assert f"INFO: Not fetched (replay_miss): {url}" in replay.log
+    assert "INFO: Not fetched (replay_miss): https://www.svoboda.org/robots.txt" in replay.log
+    assert " ERROR: " not in replay.log, [x for x in replay.log.splitlines() if " ERROR: " in x]
+    assert (replay.folder / "errors.jsonl").read_text("utf-8") == ""
+    stats = replay.stats
+    assert stats["newsarchive/replay/miss"] >= 2
+    assert stats["newsarchive/accounting/skipped/replay_miss"] == 2
+    assert stats["newsarchive/accounting/error"] == 0
+    assert stats["newsarchive/accounting/unaccounted"] == 0

@@ -4,7 +4,8 @@ A crawl that "finishes" with articles silently missing is the failure users of n
 report most; this file makes every loss visible: ``url``, ``origin`` (the URL the spider asked
 for, before redirects), ``phase`` (discovery, fetch, parse, extract), ``reason`` (a short
 slug), ``attempts`` and ``detail``. Each line is also a stat ``newsarchive/errors/<phase>/<reason>``
-and a log line. Robots.txt and off-scope refusals are skips, not errors: they are only counted.
+and a log line. Robots.txt and off-scope refusals are skips, not errors: they are only counted;
+so is a replay miss (a request that is not in the archive being replayed).
 
 Spiders report errback failures with :func:`report_failure`; callback exceptions
 (``spider_error``) and items dropped for other reasons than "not an article" are caught here.
@@ -28,6 +29,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newsarchive import default_settings as defaults
+from newsarchive.downloadermiddlewares.replay import ReplayMiss
 from newsarchive.runfolder import run_folder
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,8 @@ url_failed = object()
 #: Sent by :func:`report_error`: ``request``, ``phase``, ``reason``, ``detail``.
 error_reported = object()
 #: Sent by the error log for every classified failure: ``origin``, ``kind``, ``reason``
-#: (``kind`` is ``error``, ``robots`` or ``offsite``); the accounting extension listens.
+#: (``kind`` is ``error``, ``robots``, ``offsite`` or ``replay_miss``); the accounting extension
+#: listens.
 url_outcome = object()
 #: How the extract pipeline words a drop that is a verdict, not a failure.
 NOT_ARTICLE_PREFIX = "not an article"
@@ -62,9 +65,11 @@ def report_error(crawler: Crawler, request: Request, phase: str, reason: str, de
 
 
 def classify(failure: Failure | BaseException) -> tuple[str, str]:
-    """``(kind, reason)`` of a failure: kind ``error``, ``robots`` or ``offsite``."""
+    """``(kind, reason)`` of a failure: kind ``error``, ``robots``, ``offsite``, ``replay_miss``."""
     exc = failure.value if isinstance(failure, Failure) else failure
     name = type(exc).__name__
+    if isinstance(exc, ReplayMiss):  # "a counted miss, not an error" (newsarchive/replay/miss)
+        return "replay_miss", "replay_miss"
     if isinstance(exc, HttpError):
         return "error", f"http_{exc.response.status}"
     if isinstance(exc, IgnoreRequest):
