@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
-from newsarchive import default_settings
+from newsarchive import __version__, default_settings
 from newsarchive.runfolder import check_run_id, new_run_id
 
 _PKG = "newsarchive"
@@ -58,6 +58,11 @@ REPLAY_DISABLES = (
 PROJECT_PRIORITY = 20
 
 
+def user_agent(contact: str) -> str:
+    """An identifying User-Agent naming the crawler and how to reach its operator."""
+    return f"newsarchive/{__version__} (+{contact}; archival crawler)"
+
+
 class NewsarchiveAddon:
     """Enable newsarchive's components; choose the run id; add the run-folder feed."""
 
@@ -66,6 +71,9 @@ class NewsarchiveAddon:
         # Keep the priority the value already has (project settings outrank add-ons).
         priority = max(settings.getpriority("NEWSARCHIVE_RUN_ID") or 0, 15)
         settings.set("NEWSARCHIVE_RUN_ID", check_run_id(run_id), priority=priority)
+        if (settings.getpriority("USER_AGENT") or 0) == 0:  # only Scrapy's default is replaced
+            contact = settings.get("NEWSARCHIVE_CONTACT", default_settings.NEWSARCHIVE_CONTACT)
+            settings.set("USER_AGENT", user_agent(contact), priority=15)
         if settings.get("NEWSARCHIVE_REPLAY"):
             # A replay run reads an archive and writes none (its items point at the records
             # they were rebuilt from); a setting given on the command line still wins.

@@ -14,7 +14,7 @@ ADDONS = {"newsarchive.addon.NewsarchiveAddon": 0}
 
 # Politeness: obey robots.txt, identify ourselves, stay slow on any one host.
 ROBOTSTXT_OBEY = True
-USER_AGENT = "newsarchive/0.1 (+https://github.com/newsarchive/newsarchive; archival crawler)"
+# USER_AGENT is composed by the add-on from NEWSARCHIVE_CONTACT unless you set it.
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 AUTOTHROTTLE_ENABLED = True

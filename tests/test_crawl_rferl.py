@@ -288,10 +288,20 @@ def test_feed_read_where_robots_allows_and_dash_o_still_works(sample_site, tmp_p
     extra = tmp_path / "extra.jsonl"
     with WebDouble(site) as double:
         result = run_crawl(
-            double, tmp_path / "out", "-a", "sites=www.rferl.org", "-O", str(extra), run_id="feed"
+            double,
+            tmp_path / "out",
+            "-a",
+            "sites=www.rferl.org",
+            "-O",
+            str(extra),
+            "-s",
+            "NEWSARCHIVE_CONTACT=mailto:archive@example.org",
+            run_id="feed",
         )
     assert result.returncode == 0, result.log[-3000:]
     assert [r["status"] for r in result.requests if r["path"] == "/api/"] == [200]
+    agents = {a for r in result.requests for a in r["headers"].get("user-agent", [])}
+    assert agents == {"newsarchive/0.1.0 (+mailto:archive@example.org; archival crawler)"}
     assert "newsarchive/discovery/feed_disallowed" not in result.stats
     assert "/api/" not in (result.folder / "errors.jsonl").read_text("utf-8")
     # -O writes the same items as the run folder's items.jsonl.
