@@ -3,7 +3,9 @@
 Runs :class:`newsarchive.pipelines.extract.ExtractPipeline` itself (``process_item`` awaited
 with many pages in flight, as Scrapy does) on two page sets: the sample site's article pages
 (``tests/site``) and the article-extraction-benchmark HTML (read in place from the corpora
-folder). Prints pages/s for ``NEWSARCHIVE_EXTRACT_WORKERS=0`` and for the pool, and the ratio.
+folder). Prints pages/s for ``NEWSARCHIVE_EXTRACT_WORKERS=0`` and for the pool, and the ratio,
+after a control: how much faster N plain busy-loop processes get through N times the work than
+one (on an idle N-core machine about N; on a shared one, what the pool can hope for).
 
     .venv/bin/python bench/extract_throughput.py [--workers N] [--repeat R] [--in-flight K]
 """
@@ -14,6 +16,7 @@ import argparse
 import asyncio
 import gzip
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -83,6 +86,23 @@ async def _run(pipeline: ExtractPipeline, pages: list[Page], in_flight: int) -> 
     return articles
 
 
+_SPIN = "n = 0\nwhile n < 20_000_000:\n    n += 1\n"
+
+
+def parallel_headroom(workers: int) -> float:
+    """Speed-up of ``workers`` concurrent CPU-bound processes over one (the machine's share)."""
+
+    def run(count: int) -> float:
+        started = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(count)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - started
+
+    one = run(1)
+    return workers * one / run(workers)
+
+
 def pages_per_second(pages: list[Page], workers: int, repeat: int, in_flight: int) -> float:
     """Throughput of one pipeline over ``repeat`` passes; worker start-up is not timed."""
     crawler = get_crawler(settings_dict={"NEWSARCHIVE_EXTRACT_WORKERS": workers})
@@ -105,6 +125,7 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=16, help="pages awaited at once")
     args = parser.parse_args()
     print(f"cores: {default_workers()}, pool: {args.workers} workers, in flight: {args.in_flight}")
+    print(f"control: {args.workers} busy-loop processes run {parallel_headroom(args.workers):.2f}x")
     for name, pages in (("sample site", sample_pages()), ("benchmark corpus", corpus_pages())):
         size = sum(len(body) for _, body in pages) / 1e6
         inline = pages_per_second(pages, 0, args.repeat, args.in_flight)
