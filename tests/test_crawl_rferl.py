@@ -71,6 +71,10 @@ def test_fields_match_ground_truth(by_id, expected):
         assert got["site"] == want["site"], where
         assert got["section"] == want["section"], where
         assert got["canonical_url"] == want["canonical_url"], where
+        assert got["modified"] == want["modified"], where
+        assert got["description"] == want["description"], where
+        assert got["image"] == want["image"], where
+        assert got["tags"] == want["tags"], where
         assert got["http_status"] == 200, where
         assert got["run_id"] == "full"
         assert got["extractor"]["name"] == "newsarchive"

@@ -99,7 +99,8 @@ def _from_hints(hints: dict[str, Any]) -> Facts:
         title=text_value(hints.get("news_title")),
         language=normalize_language(text_value(hints.get("news_language"))),
         published=_hint_stamp(hints.get("news_publication_date")),
-        modified=_hint_stamp(hints.get("lastmod")),
+        # No ``modified`` from the sitemap lastmod: that dates the sitemap entry, which any
+        # template change bumps; ``modified`` is what the page itself states.
         site_name=text_value(hints.get("publication")),
     )
 
@@ -166,8 +167,8 @@ def _without_title(text: str, title: str | None) -> str:
 def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``ArticleItem`` fields a page itself can tell (see the module docstring for sources).
 
-    ``hints`` (``news_title``, ``news_language``, ``news_publication_date``, ``publication``,
-    ``lastmod``) are what discovery already knows; they only fill gaps.
+    ``hints`` (``news_title``, ``news_language``, ``news_publication_date``, ``publication``)
+    are what discovery already knows; they only fill gaps.
     """
     hint = _from_hints(hints or {})
     tree = parse(html)
