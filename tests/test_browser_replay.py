@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +23,7 @@ import pytest
 
 from newsarchive.webdouble import WebDouble
 from tests.crawl_helpers import REPO, SAMPLE_HOSTS, run_crawl
+from tests.pywb_env import pywb_venv
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +32,6 @@ SEED = (
     "russian_foreign_minister_lavrov_to_syria_on_diplomatic_mission/24475926.html"
 )
 HEADLINE = "Russia's Lavrov Says Assad Ready For Talks"
-PYWB_REQUIREMENTS = REPO / "tests" / "pywb-requirements.txt"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = REPO / "test-artifacts"
@@ -48,33 +46,6 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--window-size=1280,1600",
 )
-
-
-def pywb_venv() -> Path:
-    """The pywb virtualenv, created from the pinned requirements the first time."""
-    venv = Path(os.environ.get("NEWSARCHIVE_PYWB_VENV") or Path(sys.prefix) / "pywb")
-    stamp = venv / ".requirements"
-    wanted = PYWB_REQUIREMENTS.read_text("utf-8")
-    if stamp.exists() and stamp.read_text("utf-8") == wanted and (venv / "bin/wayback").exists():
-        return venv
-    python = shutil.which("python3.11") or sys.executable
-    subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=True)
-    subprocess.run(
-        [
-            str(venv / "bin/python"),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            str(PYWB_REQUIREMENTS),
-        ],
-        check=True,
-        timeout=900,
-    )
-    stamp.write_text(wanted, "utf-8")
-    return venv
 
 
 def free_port() -> int:
