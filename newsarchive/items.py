@@ -119,7 +119,11 @@ class ArticleItem:
     no legal notice."""
 
     legal_notice: LegalNotice | None = None
-    """The legal notice printed with the article, or null."""
+    """The legal notice printed with the article, or null (when a page carries both kinds,
+    the ``undesirable-organization`` one; all of them are in ``legal_notices``)."""
+
+    legal_notices: list[LegalNotice] = field(default_factory=list)
+    """Every legal notice found on the page, in order of importance; empty when none."""
 
     publication: str | None = None
     """Publication name from the Google News sitemap (``news:publication/news:name``)."""

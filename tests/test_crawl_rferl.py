@@ -99,9 +99,11 @@ def test_legal_notices(by_id, expected):
         got = by_id[want["article_id"]]
         if want["notice"] is None:
             assert got["legal_notice"] is None, want["url"]
+            assert got["legal_notices"] == [], want["url"]
             continue
         notice = got["legal_notice"]
         assert notice is not None, want["url"]
+        assert got["legal_notices"] == [notice], want["url"]
         assert {k: notice[k] for k in ("kind", "language", "location")} == want["notice"]
         # The notice never leaks into the article text.
         for sentence in notice["text"].split("\n\n"):

@@ -256,6 +256,8 @@ def test_both_kinds_report_undesirable_and_remove_both():
     assert result["legal_notice"]["kind"] == "undesirable-organization"
     kinds = [n.kind for n in find_notices(lxml_html.fromstring(html))]
     assert kinds == ["undesirable-organization", "foreign-agent"]
+    assert [n["kind"] for n in result["legal_notices"]] == kinds
+    assert result["legal_notices"][0] == result["legal_notice"]
     assert result["text"] == "\n\n".join(ARTICLE["ru"])
 
 

@@ -68,6 +68,7 @@ FIELDS = (
     "article_id",
     "text",
     "legal_notice",
+    "legal_notices",
     "extractor",
 )
 #: Non-Pangea pages without article markup need this much prose (lines of 80+ characters).
@@ -173,7 +174,7 @@ def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None)
     hint = _from_hints(hints or {})
     tree = parse(html)
     if tree is None:
-        return _fields(_merge([hint]), [], "", None)
+        return _fields(_merge([hint]), [], "", [])
     kind = pangea.template(tree)
     pangea_facts, has_byline = pangea.facts(tree, kind) if kind else (Facts(), False)
     ranked = [
@@ -203,7 +204,7 @@ def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None)
         text = remove_notice(text, notice)
     microdata = [] if kind else microdata_authors(tree)
     authors = _authors(kind, has_byline, ranked, sites, host, microdata)
-    return _fields(merged, authors, text, notices[0].as_dict() if notices else None)
+    return _fields(merged, authors, text, [n.as_dict() for n in notices])
 
 
 def _merge(ranked: list[Facts]) -> Facts:
@@ -235,7 +236,7 @@ def _locate(merged: Facts, ranked: list[Facts], kind: str | None, url: str) -> N
 
 
 def _fields(
-    facts: Facts, authors: list[str], text: str, notice: dict[str, str] | None
+    facts: Facts, authors: list[str], text: str, notices: list[dict[str, str]]
 ) -> dict[str, Any]:
     return {
         "title": facts.title,
@@ -250,7 +251,8 @@ def _fields(
         "canonical_url": facts.url,
         "article_id": facts.article_id,
         "text": unicodedata.normalize("NFC", text),
-        "legal_notice": notice,
+        "legal_notice": notices[0] if notices else None,
+        "legal_notices": notices,
         "extractor": dict(extractor_info()),
     }
 

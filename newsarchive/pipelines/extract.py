@@ -55,6 +55,7 @@ def build_item(page: FetchedPage, fields: dict[str, Any], run_id: str | None) ->
         image=fields.get("image"),
         text=fields.get("text") or "",
         legal_notice=LegalNotice(**notice) if notice else None,
+        legal_notices=[LegalNotice(**n) for n in fields.get("legal_notices") or []],
         publication=page.hints.get("publication"),
         discovered_from=page.hints.get("discovered_from"),
         fetched_at=page.fetched_at,
