@@ -166,3 +166,33 @@ def test_run_folder_repair_and_cli(tmp_path):
     assert [w["action"] for w in report["warcs"]] == ["trimmed"]
     assert report["jsonl"][0]["lines"] == 1
     assert repair_run_folder(path.parent).changed is False  # idempotent
+
+
+def _repair_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "newsarchive.archive.repair", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_cli_help_describes_the_command_and_exits_0():
+    proc = _repair_cli("--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "RUN_FOLDER" in proc.stdout and ".open" in proc.stdout
+    assert '"warcs"' not in proc.stdout  # not mistaken for a folder with nothing to repair
+
+
+@pytest.mark.parametrize("args", [(), ("{missing}",), ("{run}", "{missing}")])
+def test_cli_refuses_a_missing_folder_with_exit_2(tmp_path, args):
+    run = tmp_path / "run"
+    run.mkdir()
+    missing = str(tmp_path / "no-such-run")
+    proc = _repair_cli(*(a.format(run=run, missing=missing) for a in args))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout == ""  # nothing repaired, no report that looks like "all fine"
+    if args:
+        assert f"not a run folder (no such directory): {missing}" in proc.stderr
+    else:
+        assert "RUN_FOLDER" in proc.stderr

@@ -8,9 +8,9 @@ have. Nothing here imports Scrapy: ``python -m newsarchive.archive.repair FOLDER
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import sys
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -186,13 +186,34 @@ def repair_run_folder(folder: str | Path) -> RunRepair:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m newsarchive.archive.repair FOLDER...``: repair and print a JSON report."""
-    folders = argv if argv is not None else sys.argv[1:]
-    if not folders:
-        print("usage: python -m newsarchive.archive.repair RUN_FOLDER...", file=sys.stderr)
-        return 2
+    """``python -m newsarchive.archive.repair FOLDER...``: repair and print a JSON report.
+
+    Exit status: 0 repaired (or nothing to repair), 1 a WARC could not be repaired, 2 bad
+    arguments (a folder that does not exist must not look like "nothing to repair").
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m newsarchive.archive.repair",
+        description="Repair what a killed run left in its run folder: close or trim its .open"
+        " WARC files and cut a torn last line from its JSONL files. Prints a JSON report.",
+        epilog="Exit status: 0 done (also when there was nothing to repair), 1 a WARC could"
+        " not be repaired, 2 bad arguments.",
+    )
+    parser.add_argument(
+        "folders",
+        nargs="+",
+        metavar="RUN_FOLDER",
+        help="a run folder, such as output/rferl/20260101T000000000Z",
+    )
+    args = parser.parse_args(argv)
+    missing = [folder for folder in args.folders if not Path(folder).is_dir()]
+    if missing:
+        parser.error(
+            "not a run folder (no such directory): "
+            + ", ".join(missing)
+            + "; give the folder of the killed run, such as output/rferl/<run id>"
+        )
     failed = False
-    for folder in folders:
+    for folder in args.folders:
         report = repair_run_folder(folder)
         failed |= any(w.action == "failed" for w in report.warcs)
         print(json.dumps(report.as_dict(), indent=1))
