@@ -39,6 +39,7 @@ from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitem
 from newsarchive.discovery.sites import SiteConfig, load_sites_file, make_site, unique_sites
 from newsarchive.discovery.urlkey import article_key
 from newsarchive.downloadermiddlewares.conditional import ARTICLE_KEY_KEY, CONDITIONAL_KEY
+from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX
 from spiders.base import ArchiveSpiderMixin, strip_tracking
@@ -186,13 +187,16 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         for entry in ordered:
             if not site.on_site(entry.loc):
                 stats.inc_value("newsarchive/discovery/offsite_sitemap")
+                not_requested(self.crawler, entry.loc, "offsite_sitemap")
                 continue
             if site.since and entry.lastmod and entry.lastmod.date() < site.since:
                 stats.inc_value("newsarchive/discovery/sitemap_skipped/before_since")
+                not_requested(self.crawler, entry.loc, "sitemap_skipped")
                 continue
             count = self._child_sitemaps.get(site.host, 0)
             if count >= MAX_CHILD_SITEMAPS:
                 stats.inc_value("newsarchive/discovery/sitemap_skipped/limit")
+                not_requested(self.crawler, entry.loc, "sitemap_skipped")
                 continue
             self._child_sitemaps[site.host] = count + 1
             yield self._sitemap_request(entry.loc, site, "sitemap:child")
@@ -246,15 +250,18 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         stats.inc_value("newsarchive/discovery/urls")
         if not site.on_site(url):
             stats.inc_value("newsarchive/discovery/offsite_url")
+            not_requested(self.crawler, url, "offsite_url")
             return
         if not site.wants(url):
             stats.inc_value("newsarchive/discovery/not_article_url")
+            not_requested(self.crawler, url, "not_article_url")
             return
         news = entry.news
         if site.since is not None:
             moment = (news.publication_date if news else None) or entry.lastmod
             if moment is not None and moment.date() < site.since:
                 stats.inc_value("newsarchive/discovery/before_since")
+                not_requested(self.crawler, url, "before_since")
                 return
         key = article_key(url)
         hints = self._hints.get(key)
@@ -275,6 +282,7 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         # a later listing has a lastmod newer than our last fetch.
         if not is_new and key not in self._known_skipped:
             stats.inc_value("newsarchive/discovery/duplicate_article")
+            not_requested(self.crawler, url, "duplicate_article")
             return
         if is_new:
             stats.inc_value(SITE_STAT_PREFIX + site.host)
@@ -286,8 +294,10 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
             if is_new:
                 self._known_skipped.add(key)
                 stats.inc_value("newsarchive/discovery/known_skipped")
+                not_requested(self.crawler, url, "known_skipped")
             else:
                 stats.inc_value("newsarchive/discovery/duplicate_article")
+                not_requested(self.crawler, url, "duplicate_article")
             return
         if not is_new:
             self._known_skipped.discard(key)

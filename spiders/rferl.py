@@ -32,6 +32,7 @@ from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role
 from newsarchive.discovery.services import select_services
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
+from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX
 from spiders.base import ArchiveSpiderMixin, strip_tracking
@@ -135,6 +136,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         stats = self.crawler.stats
         if urlsplit(entry.loc).hostname not in self.hosts:
             stats.inc_value("newsarchive/discovery/offsite_sitemap")
+            not_requested(self.crawler, entry.loc, "offsite_sitemap")
             return
         role = sitemap_role(entry.loc)
         wanted = role in DEFAULT_SITEMAP_ROLES or (
@@ -144,6 +146,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         )
         if not wanted:
             stats.inc_value(f"newsarchive/discovery/sitemap_skipped/{role}")
+            not_requested(self.crawler, entry.loc, "sitemap_skipped")
             return
         yield self._sitemap_request(entry.loc, role)
 
@@ -155,10 +158,12 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         if host not in self.hosts:
             stats.inc_value("newsarchive/discovery/offsite_url")
             self.logger.debug("Off the service hosts, not fetched: %s", entry.loc)
+            not_requested(self.crawler, entry.loc, "offsite_url")
             return
         aid = article_id(entry.loc)
         if aid is None:
             stats.inc_value("newsarchive/discovery/not_article_url")
+            not_requested(self.crawler, entry.loc, "not_article_url")
             return
         news = entry.news
         published = news.publication_date if news else None
@@ -166,6 +171,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             moment = published or entry.lastmod
             if moment is not None and moment.date() < self.since:
                 stats.inc_value("newsarchive/discovery/before_since")
+                not_requested(self.crawler, entry.loc, "before_since")
                 return
         hints = self._hints.get(aid)
         is_new = hints is None
@@ -191,6 +197,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         # listing (say _latest after _news) has a lastmod newer than our last fetch.
         if not is_new and aid not in self._known_skipped:
             stats.inc_value("newsarchive/discovery/duplicate_article")
+            not_requested(self.crawler, entry.loc, "duplicate_article")
             return
         if is_new:
             stats.inc_value(SITE_STAT_PREFIX + host)
@@ -198,8 +205,10 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             if is_new:
                 self._known_skipped.add(aid)
                 stats.inc_value("newsarchive/discovery/known_skipped")
+                not_requested(self.crawler, entry.loc, "known_skipped")
             else:
                 stats.inc_value("newsarchive/discovery/duplicate_article")
+                not_requested(self.crawler, entry.loc, "duplicate_article")
             return
         if not is_new:
             self._known_skipped.discard(aid)

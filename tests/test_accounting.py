@@ -2,8 +2,10 @@
 
 The sample site (copied into tmp, never modified) gets fault rules on some of its real URLs:
 an article that always answers 500, one that times out, one that answers 503 once (retried to
-an item), a sitemap that is reset mid-body. The test sums the accounting stats and checks them
-against the items, ``errors.jsonl`` and the double's log. Component unit tests follow.
+an item), a sitemap that is reset mid-body. A second, scheduled run on the same output follows,
+in which most articles are known and not fetched again. The tests sum the accounting stats of
+both runs and check them against the items, ``errors.jsonl``, the double's log and the URLs the
+site's own files list. Component unit tests follow.
 """
 
 from __future__ import annotations
@@ -11,11 +13,17 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from protego import Protego
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
+from newsarchive.discovery.pangea import sitemap_role
+from newsarchive.discovery.sitemaps import iter_sitemap
+from newsarchive.discovery.urlkey import strip_tracking
 from newsarchive.downloadermiddlewares.backoff import (
     BackoffConfig,
     BackoffRetryMiddleware,
@@ -24,6 +32,7 @@ from newsarchive.downloadermiddlewares.backoff import (
 from newsarchive.downloadermiddlewares.scope import ScopeMiddleware
 from newsarchive.extensions.accounting import OUTCOMES, AccountingExtension
 from newsarchive.extensions.errorlog import ErrorLogExtension
+from newsarchive.extensions.manifest import MANIFEST_FILENAME
 from newsarchive.webdouble import WebDouble
 from tests.crawl_helpers import SAMPLE_HOSTS, load_expected, run_crawl
 
@@ -41,54 +50,152 @@ RULES = [
     },
     {"host": "www.radiofarda.com", "path": "/sitemap_3_latest.xml.gz", "fault": {"kind": "reset"}},
 ]
+RESET_SITEMAP = "https://www.radiofarda.com/sitemap_3_latest.xml.gz"
+SINCE = "2012-01-01"
+CRAWL_ARGS = (
+    "-a",
+    f"sites={SAMPLE_HOSTS}",
+    "-a",
+    f"since={SINCE}",
+    "-s",
+    "DOWNLOAD_TIMEOUT=2",
+    "-s",
+    "RETRY_TIMES=1",
+    "-s",
+    "NEWSARCHIVE_BACKOFF_BASE=0.1",
+)
+
+
+def _errors(folder: Path) -> list[dict]:
+    return [json.loads(x) for x in (folder / "errors.jsonl").read_text("utf-8").splitlines()]
+
+
+def listed_urls(site: Path) -> set[str]:
+    """Every URL a ``since=2012-01-01`` crawl of the sample site comes to know, from the site's
+    own files: robots.txt, the feed the spider tries where robots.txt allows it, the sitemap
+    indexes, every child sitemap they list, and the entries of the child sitemaps the spider
+    reads (news, latest, slices changed since) unless the fault breaks it."""
+    urls: set[str] = set()
+    for host in SAMPLE_HOSTS.split(","):
+        urls.add(f"https://{host}/robots.txt")
+        robots = (site / host / "robots.txt").read_text("utf-8")
+        if Protego.parse(robots).can_fetch(f"https://{host}/api/", "newsarchive"):
+            urls.add(f"https://{host}/api/")
+        for line in robots.splitlines():
+            if line.lower().startswith("sitemap:"):
+                index = line.split(":", 1)[1].strip()
+                urls.add(index)
+                if host == "pressroom.rferl.org":  # an HTML page, not a sitemap (a failure)
+                    continue
+                for child in iter_sitemap((site / host / "sitemap.xml").read_bytes()):
+                    urls.add(child.loc)
+                    role = sitemap_role(child.loc)
+                    wanted = role in ("news", "latest") or (
+                        role == "archive" and child.lastmod.date().isoformat() >= SINCE
+                    )
+                    if not wanted or child.loc == RESET_SITEMAP:
+                        continue
+                    name = urlsplit(child.loc).path.lstrip("/").removesuffix(".gz")
+                    entries = iter_sitemap((site / host / name).read_bytes())
+                    urls.update(strip_tracking(entry.loc) for entry in entries)
+    return urls
 
 
 @pytest.fixture(scope="module")
-def crawl(sample_site, tmp_path_factory):
-    site = tmp_path_factory.mktemp("site") / "site"
-    shutil.copytree(sample_site, site)
+def site(sample_site, tmp_path_factory) -> Path:
+    copy = tmp_path_factory.mktemp("site") / "site"
+    shutil.copytree(sample_site, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def runs(site, tmp_path_factory):
+    """The faulty crawl, then a scheduled second run on the same output (state store)."""
+    output = tmp_path_factory.mktemp("out")
     double = WebDouble(site, faults=RULES).start()
     print(f"webdouble listening on {double.proxy_url}")
     try:
-        result = run_crawl(
-            double,
-            tmp_path_factory.mktemp("out"),
-            "-a",
-            f"sites={SAMPLE_HOSTS}",
-            "-a",
-            "since=2012-01-01",
-            "-s",
-            "DOWNLOAD_TIMEOUT=2",
-            "-s",
-            "RETRY_TIMES=1",
-            "-s",
-            "NEWSARCHIVE_BACKOFF_BASE=0.1",
-            run_id="accounting",
-            timeout=120,
-        )
+        first = run_crawl(double, output, *CRAWL_ARGS, run_id="accounting", timeout=120)
+        second = run_crawl(double, output, *CRAWL_ARGS, run_id="scheduled", timeout=120)
     finally:
         double.stop()
-    result.errors = [
-        json.loads(line)
-        for line in (result.folder / "errors.jsonl").read_text("utf-8").splitlines()
-    ]
-    return result
+    for result in (first, second):
+        result.errors = _errors(result.folder)
+    return {"first": first, "second": second}
+
+
+@pytest.fixture(scope="module")
+def crawl(runs):
+    return runs["first"]
+
+
+def assert_every_discovered_url_is_accounted_for(result) -> dict[str, int]:
+    """discovered = requested + not requested, each side summed from its reasons."""
+    stats = result.stats
+    get = lambda key: stats.get(f"newsarchive/accounting/{key}", 0)  # noqa: E731 - local alias
+    acc = {k: get(k) for k in (*OUTCOMES, "unaccounted")}
+    assert acc["unaccounted"] == 0, result.log[-3000:]
+    assert sum(acc.values()) == get("requested")
+    assert acc["item"] == len(result.items)
+    assert acc["error"] == len(result.errors)
+    for outcome in ("not_article", "skipped", "error", "not_requested"):
+        prefix = f"newsarchive/accounting/{outcome}/"
+        assert sum(v for k, v in stats.items() if k.startswith(prefix)) == get(outcome), outcome
+    assert get("discovered") == get("requested") + get("not_requested")
+    assert f"discovered URLs: {get('discovered')} = {get('requested')} requested" in result.stdout
+    return {k: v for k, v in stats.items() if k.startswith("newsarchive/accounting/")}
 
 
 @pytest.mark.slow
-def test_sums_account_for_every_requested_url(crawl):
+def test_sums_account_for_every_discovered_url(crawl, site):
+    acc = assert_every_discovered_url_is_accounted_for(crawl)
     stats = crawl.stats
-    acc = {k: stats.get(f"newsarchive/accounting/{k}", 0) for k in (*OUTCOMES, "unaccounted")}
-    assert acc["unaccounted"] == 0, crawl.log[-3000:]
-    assert sum(acc.values()) == stats["newsarchive/accounting/requested"]
-    assert acc["item"] == len(crawl.items)
-    assert acc["error"] == len(crawl.errors)
-    for outcome in ("not_article", "skipped", "error"):
-        parts = [v for k, v in stats.items() if k.startswith(f"newsarchive/accounting/{outcome}/")]
-        assert sum(parts) == acc[outcome], outcome
+    # Nothing listed went missing: the count is the site's own list of URLs, no more, no less.
+    assert acc["newsarchive/accounting/discovered"] == len(listed_urls(site))
+    # Each listing of an article already listed (same URL or another form) is one discovery stat;
+    # a URL counts once, so the accounting's duplicates are at most the listings'.
+    dup = acc["newsarchive/accounting/not_requested/duplicate_article"]
+    assert 0 < dup <= stats["newsarchive/discovery/duplicate_article"]
+    # Sections and videos sitemaps are listed but not read without a reason to.
+    assert acc["newsarchive/accounting/not_requested/sitemap_skipped"] == sum(
+        v for k, v in stats.items() if k.startswith("newsarchive/discovery/sitemap_skipped/")
+    )
     # Everything the spider decided to fetch reached the double (or was refused by robots.txt).
     gets = {(r["host"], r["path"]) for r in crawl.requests if r["method"] == "GET"}
-    assert len(gets) >= acc["item"] + acc["error"] + acc["not_article"] - acc["duplicate"]
+    assert len(gets) >= acc["newsarchive/accounting/requested"] - acc.get(
+        "newsarchive/accounting/skipped", 0
+    )
+
+
+@pytest.mark.slow
+def test_scheduled_run_accounts_for_known_articles(runs, site):
+    first, second = runs["first"], runs["second"]
+    acc = assert_every_discovered_url_is_accounted_for(second)
+    known = second.stats["newsarchive/discovery/known_skipped"]
+    assert known >= 10  # most articles: every one archived by the first run
+    assert acc["newsarchive/accounting/not_requested/known_skipped"] == known
+    # The same site lists the same URLs; only their fates moved from requested to known.
+    assert (
+        acc["newsarchive/accounting/discovered"]
+        == first.stats["newsarchive/accounting/discovered"]
+        == len(listed_urls(site))
+    )
+    assert (
+        acc["newsarchive/accounting/requested"]
+        == first.stats["newsarchive/accounting/requested"] - known
+    )
+    assert f"{known} known_skipped" in second.stdout
+
+
+@pytest.mark.slow
+def test_manifest_failed_is_the_error_log(crawl):
+    # Fetch failures and a not_a_sitemap (reported outside the errbacks) alike.
+    manifest = json.loads((crawl.folder / MANIFEST_FILENAME).read_text("utf-8"))
+    assert (
+        manifest["counts"]["failed"] == len(crawl.errors) == crawl.stats["newsarchive/errors/urls"]
+    )
+    assert {e["reason"] for e in crawl.errors} >= {"http_500", "timeout", "not_a_sitemap"}
+    assert f"failed URLs: {len(crawl.errors)}" in crawl.stdout
 
 
 @pytest.mark.slow

@@ -1,13 +1,19 @@
-"""At close, say what became of every URL the spider asked for: nothing may go missing.
+"""At close, say what became of every URL the crawl discovered: nothing may go missing.
 
-Each request the spider yields is tagged with its origin URL when first scheduled (retries and
-redirects keep the tag). Its fate is the strongest thing that happened to it, in this order:
-an item; a line in ``errors.jsonl``; an archived response that is not an article (counted by
-reason: ``robots``, ``sitemap:news``, ``not_html``, the extractor's verdict, ...); a robots.txt
-or off-scope skip; a duplicate (the dupe filter dropped it, or it redirected to a URL another
-request fetched). Anything else is *unaccounted*, a bug, and fails the run.
+A URL the crawl came to know (a start URL, or one listed by robots.txt, a sitemap, a feed or a
+page) is either requested or not. Discovery reports each listed URL it decides not to request
+with :func:`not_requested` (``duplicate_article``, ``before_since``, ``known_skipped``, ...);
+the requests are seen here when scheduled. So ``discovered = requested + not requested``.
 
-Stats: ``newsarchive/accounting/<outcome>[/<reason>]`` and ``newsarchive/accounting/requested``.
+Each request is tagged with its origin URL when first scheduled (retries and redirects keep the
+tag). Its fate is the strongest thing that happened to it, in this order: an item; a line in
+``errors.jsonl``; an archived response that is not an article (counted by reason: ``robots``,
+``sitemap:news``, ``not_html``, the extractor's verdict, ...); a robots.txt or off-scope skip; a
+duplicate (the dupe filter dropped it, or it redirected to a URL another request fetched).
+Anything else is *unaccounted*, a bug, and fails the run.
+
+Stats: ``newsarchive/accounting/discovered``, ``.../requested``, ``.../<outcome>[/<reason>]``,
+``.../not_requested[/<reason>]``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
 from scrapy.utils.url import url_is_from_any_domain
+from w3lib.url import safe_url_string
 
 from newsarchive import default_settings as defaults
 from newsarchive.extensions.errorlog import (
@@ -39,6 +46,17 @@ PREFIX = "newsarchive/accounting/"
 OUTCOMES = ("item", "error", "not_article", "skipped", "duplicate")
 _RANK = {name: i for i, name in enumerate(OUTCOMES)}
 _SLUG = re.compile(r"[^a-z0-9_:-]+")
+#: Sent by :func:`not_requested`: ``url``, ``reason``.
+url_not_requested = object()
+
+
+def not_requested(crawler: Crawler, url: str, reason: str) -> None:
+    """Discovery listed ``url`` and decided not to request it, for ``reason`` (a short slug).
+
+    Spiders call this wherever they drop a listed URL; a URL reported more than once keeps its
+    first reason, and one requested after all (a later listing wanted it) counts as requested.
+    """
+    crawler.signals.send_catch_log(url_not_requested, url=url, reason=reason)
 
 
 def _in_scope(url: str, spider: Spider) -> bool:
@@ -56,6 +74,8 @@ class AccountingExtension:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.fate: dict[str, tuple[str, str] | None] = {}
+        #: Listed URLs discovery did not request, with the first reason given.
+        self.dropped: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AccountingExtension:
@@ -71,6 +91,7 @@ class AccountingExtension:
         connect(ext.item_scraped, signal=signals.item_scraped)
         connect(ext.item_dropped, signal=signals.item_dropped)
         connect(ext.url_outcome, signal=url_outcome)
+        connect(ext.url_not_requested, signal=url_not_requested)
         connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
@@ -122,6 +143,15 @@ class AccountingExtension:
     def url_outcome(self, origin: str, kind: str, reason: str) -> None:
         self._set(origin, "error" if kind == "error" else "skipped", reason)
 
+    def url_not_requested(self, url: str, reason: str) -> None:
+        # Keyed as Request(url).url would be, so a URL requested later matches its report.
+        self.dropped.setdefault(safe_url_string(url), _slug(reason))
+
+    def not_requested_totals(self) -> Counter[str]:
+        """Reasons of the listed URLs that were never requested (requested after all: excluded)."""
+        fate = self.fate
+        return Counter(reason for url, reason in self.dropped.items() if url not in fate)
+
     def totals(self) -> Counter[str]:
         """``outcome`` and ``outcome/reason`` counts, plus ``unaccounted``."""
         counts: Counter[str] = Counter()
@@ -136,6 +166,12 @@ class AccountingExtension:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
         counts = self.totals()
+        dropped = self.not_requested_totals()
+        not_requested = sum(dropped.values())
+        stats.set_value(PREFIX + "discovered", len(self.fate) + not_requested)
+        stats.set_value(PREFIX + "not_requested", not_requested)
+        for reason, value in dropped.items():
+            stats.set_value(f"{PREFIX}not_requested/{reason}", value)
         stats.set_value(PREFIX + "requested", len(self.fate))
         for key in (*OUTCOMES, "unaccounted"):
             stats.set_value(PREFIX + key, counts.get(key, 0))
@@ -143,6 +179,13 @@ class AccountingExtension:
             if "/" in key:
                 stats.set_value(PREFIX + key, value)
         missing = [url for url, fate in self.fate.items() if fate is None]
+        logger.info(
+            "Accounting: %d discovered = %d requested + %d not requested (%s)",
+            len(self.fate) + not_requested,
+            len(self.fate),
+            not_requested,
+            ", ".join(f"{n} {reason}" for reason, n in sorted(dropped.items())) or "none",
+        )
         logger.info(
             "Accounting: %d requested = %d items + %d errors + %d not articles + %d skipped"
             " + %d duplicates + %d unaccounted",

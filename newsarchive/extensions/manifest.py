@@ -4,6 +4,9 @@ Written at start (status ``running``), rewritten at the end. A run killed by SIG
 ``running`` manifest until the next run repairs it and marks it ``killed``; SIGTERM / Ctrl-C
 end with ``interrupted: true``. The end-of-run checks that only need the stats (the spider
 raised, too many errors, interrupted) live here too, and mark the run failed for cron.
+
+A failed URL is one ``errors.jsonl`` line, whatever the phase (fetch, discovery, parse,
+extract), so the manifest, the summary and the error ratio give the same number.
 """
 
 from __future__ import annotations
@@ -115,12 +118,24 @@ def count_lines(path: Path) -> int:
         return sum(1 for line in fh if line.strip())
 
 
+def failed_urls(stats: dict[str, Any]) -> int:
+    """URLs in ``errors.jsonl``: ``newsarchive/errors/urls`` once the error log has closed,
+    before that the sum of its ``newsarchive/errors/<phase>/<reason>`` counts (one per line)."""
+    if "newsarchive/errors/urls" in stats:
+        return int(stats["newsarchive/errors/urls"])
+    return int(
+        sum(
+            value
+            for key, value in stats.items()
+            if key.startswith("newsarchive/errors/")
+            and not key.startswith("newsarchive/errors/skipped/")
+            and key.count("/") == 3
+        )
+    )
+
+
 def run_counts(stats: dict[str, Any]) -> dict[str, int]:
     """The manifest's counts, from the stats of the run."""
-
-    def total(prefix: str) -> int:
-        return int(sum(v for k, v in stats.items() if k.startswith(prefix)))
-
     requested = int(stats.get("newsarchive/discovery/articles", 0))
     known = int(stats.get("newsarchive/discovery/known_skipped", 0))
     return {
@@ -131,7 +146,7 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
         "unchanged": int(stats.get("newsarchive/dedupe/unchanged", 0)),
         "new": int(stats.get("newsarchive/dedupe/new", 0)),
         "changed": int(stats.get("newsarchive/dedupe/changed", 0)),
-        "failed": total("newsarchive/fetch/failed/") + total("newsarchive/discovery/failed/"),
+        "failed": failed_urls(stats),
         "skipped_by_robots": int(stats.get("robotstxt/forbidden", 0)),
         "revisit_records": int(stats.get("newsarchive/warc/revisit", 0)),
         "response_records": int(stats.get("newsarchive/warc/response", 0)),
@@ -139,11 +154,17 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
 
 
 def error_ratio(stats: dict[str, Any]) -> tuple[int, int, float]:
-    """(failed URLs, URLs attempted, ratio); retries are not extra attempts."""
-    counts = run_counts(stats)
-    attempted = int(stats.get("downloader/request_count", 0)) - int(stats.get("retry/count", 0))
-    attempted = max(attempted, counts["failed"], 1)
-    return counts["failed"], attempted, counts["failed"] / attempted
+    """(failed URLs, requested URLs, ratio), both counted per URL (retries are not extra).
+
+    Requested URLs come from the accounting (``newsarchive/accounting/requested``); without it,
+    from the downloader's request count less retries.
+    """
+    failed = failed_urls(stats)
+    requested = stats.get("newsarchive/accounting/requested")
+    if requested is None:
+        requested = int(stats.get("downloader/request_count", 0)) - int(stats.get("retry/count", 0))
+    requested = max(int(requested), failed, 1)
+    return failed, requested, failed / requested
 
 
 def mark_killed(folder: Path, repair: dict[str, Any]) -> None:
@@ -197,7 +218,8 @@ class ManifestExtension:
         )
         extension = cls(crawler, config)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        # engine_stopped: after every spider_closed handler, so the error log and the
+        # accounting have written their totals.
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
@@ -219,9 +241,9 @@ class ManifestExtension:
         }
         write_json_atomic(self.folder / MANIFEST_FILENAME, self.manifest)
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    def check_run(self, stats: dict[str, Any]) -> None:
         """Checks that need only the stats; they run before the exit status is decided."""
-        stats = self.crawler.stats.get_stats()
+        reason = str(stats.get("finish_reason", "unknown"))
         if reason in INTERRUPTED_REASONS:
             mark_failed(self.crawler, "interrupted")
         if any(k.startswith("spider_exceptions/") for k in stats):
@@ -230,7 +252,7 @@ class ManifestExtension:
         if failed and ratio > self.config.max_error_ratio:
             mark_failed(self.crawler, "error_ratio")
             logger.error(
-                "%d of %d URLs failed (%.0f%%), more than NEWSARCHIVE_MAX_ERROR_RATIO=%s",
+                "%d of %d requested URLs failed (%.0f%%), more than NEWSARCHIVE_MAX_ERROR_RATIO=%s",
                 failed,
                 attempted,
                 ratio * 100,
@@ -238,6 +260,7 @@ class ManifestExtension:
             )
 
     def engine_stopped(self) -> None:
+        self.check_run(self.crawler.stats.get_stats())
         if self.folder is None:
             return
         stats = self.crawler.stats.get_stats()

@@ -92,7 +92,19 @@ def accounting_lines(stats: dict) -> list[str]:
     )
     if get("unaccounted"):
         line += f"   UNACCOUNTED: {get('unaccounted')}"
-    return [line]
+    if "newsarchive/accounting/discovered" not in stats:
+        return [line]
+    reasons = sorted(
+        (key.rsplit("/", 1)[-1], value)
+        for key, value in stats.items()
+        if key.startswith("newsarchive/accounting/not_requested/")
+    )
+    discovered = (
+        f"  discovered URLs: {get('discovered')} = {get('requested')} requested"
+        f" + {get('not_requested')} not requested"
+        + (f" ({', '.join(f'{n} {reason}' for reason, n in reasons)})" if reasons else "")
+    )
+    return [discovered, line]
 
 
 def write_stats(path: Path, stats: dict) -> None:
