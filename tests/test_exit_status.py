@@ -102,3 +102,21 @@ def test_spider_exception_fails_the_run(webdouble_factory, sample_site, tmp_path
     )
     assert_failed(result, "spider_error")
     assert "the page layout changed" in result.log
+
+
+def test_extraction_failures_count_towards_the_error_ratio(site, tmp_path):
+    # Every article page outlives a 1 ms extraction budget: each is an errors.jsonl line in the
+    # extract phase, not a fetch failure, and still counts as a failed URL.
+    args = ("-a", "sites=www.rferl.org", *NO_RETRY, "-s", "NEWSARCHIVE_EXTRACT_TIMEOUT=0.001")
+    with WebDouble(site) as double:
+        result = run_crawl(double, tmp_path / "out", *args)
+    assert_failed(result, "error_ratio")
+    errors = [json.loads(x) for x in (result.folder / "errors.jsonl").read_text().splitlines()]
+    assert errors and {(e["phase"], e["reason"]) for e in errors} == {
+        ("extract", "extraction_timeout")
+    }
+    assert result.items == []
+    counts = manifest(result)["counts"]
+    assert counts["failed"] == len(errors) == result.stats["newsarchive/errors/urls"]
+    requested = result.stats["newsarchive/accounting/requested"]
+    assert f"{len(errors)} of {requested} requested URLs failed" in result.log
