@@ -1,19 +1,20 @@
 """Read WARC, ARC and WACZ files (ours and anyone's) without Scrapy, for replay and re-extraction.
 
 warcio does the parsing; this module adds what replay needs on top: one iterator over gzip-per-
-record, whole-file gzip, uncompressed, ARC and WACZ inputs; revisit records resolved to their
-original payload; lookups by URL; and one :class:`ArchiveError` (file, offset, problem) for every
-kind of malformed input, because a traceback from deep inside a parser helps no archivist.
+record, whole-file gzip, uncompressed, ARC and WACZ inputs, and one :class:`ArchiveError` (file,
+offset, problem) for every kind of malformed input, because a traceback from deep inside a parser
+helps no archivist. Lookups by URL and revisit resolution are in :mod:`newsarchive.archive.index`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import io
 import zipfile
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
@@ -81,13 +82,16 @@ class ArchivedRecord:
     refers_to: str | None = None
     refers_to_uri: str | None = None
     refers_to_date: str | None = None
+    profile: str | None = None
+    """``WARC-Profile`` of a revisit (identical-payload-digest or server-not-modified)."""
     ip_address: str | None = None
     content_type: str | None = None
     protocol: str | None = None
     status: int | None = None
     headers: tuple[tuple[str, str], ...] = ()
     payload: bytes | None = None
-    """None for a revisit whose original could not be found (see :meth:`ArchiveIndex.resolve`)."""
+    """None for a revisit whose original could not be found
+    (:meth:`newsarchive.archive.index.ArchiveIndex.resolve`)."""
     resolved_from: str | None = None
     """For a resolved revisit: ``WARC-Record-ID`` of the record whose payload was used."""
 
@@ -231,8 +235,6 @@ def _parse(source: RecordSource, *, payloads: bool, start: int | None = None):
 
 
 def zlib_errors() -> type[Exception]:
-    import zlib
-
     return zlib.error
 
 
@@ -242,6 +244,36 @@ def _quiet() -> Iterator[io.StringIO]:
     buffer = io.StringIO()
     with contextlib.redirect_stderr(buffer):
         yield buffer
+
+
+@functools.lru_cache(maxsize=64)
+def is_arc(source: RecordSource) -> bool:
+    """An ARC file (its first record is the ``filedesc://`` header), gzip or not."""
+    try:
+        with open_source(source) as stream:
+            head = stream.read(512)
+        if head[:2] == b"\x1f\x8b":
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
+    except (OSError, zlib.error, zipfile.BadZipFile):
+        return False
+    return head.lstrip().startswith(b"filedesc://")
+
+
+def _arc_shortfall(record, data: bytes, short: int) -> tuple[bytes, int]:
+    """Forgive an ARC record that ends before its declared length when the HTTP message in it
+    is whole; return the payload and the bytes still missing (0 when forgiven).
+
+    ARC lengths were computed by the writing tool, and files edited or converted afterwards
+    (line endings rewritten) keep a stale one; warcio reads such records without complaint.
+    A record whose own HTTP ``Content-Length`` is not met is truncated, and stays an error.
+    """
+    http = record.http_headers
+    declared = (http.get_header("Content-Length") or "").strip() if http is not None else ""
+    if not declared.isdigit() or len(data) < int(declared):
+        return data, short
+    whole, rest = data[: int(declared)], data[int(declared) :]
+    # The ARC record separator ("\n") was read as part of the too-long record: not payload.
+    return (whole, 0) if not rest.strip(b"\r\n") else (data, short)
 
 
 def _convert(iterator, record, source: RecordSource, payloads: bool, noise) -> ArchivedRecord:
@@ -259,6 +291,8 @@ def _convert(iterator, record, source: RecordSource, payloads: bool, noise) -> A
         raise ArchiveError(
             source.label, offset, f"record length {declared!r} is not a non-negative integer"
         )
+    if short > 0 and is_arc(source):
+        data, short = _arc_shortfall(record, data, short)
     if short > 0:
         raise ArchiveError(
             source.label,
@@ -294,6 +328,7 @@ def _convert(iterator, record, source: RecordSource, payloads: bool, noise) -> A
         refers_to=headers.get_header("WARC-Refers-To"),
         refers_to_uri=headers.get_header("WARC-Refers-To-Target-URI"),
         refers_to_date=headers.get_header("WARC-Refers-To-Date"),
+        profile=headers.get_header("WARC-Profile"),
         ip_address=headers.get_header("WARC-IP-Address"),
         content_type=headers.get_header("Content-Type"),
         protocol=protocol,
@@ -353,117 +388,3 @@ def url_key(url: str) -> str:
         return canonicalize_url(url, keep_fragments=False)
     except ValueError:
         return url
-
-
-# -- the replay index --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Pointer:
-    source: RecordSource
-    offset: int
-
-
-class ArchiveIndex:
-    """URL → captures of a set of archives; reads payloads on demand and resolves revisits.
-
-    A URL captured several times is answered in capture order (the second request for a URL
-    gets its second capture, and so on; past the last, the last), which replays retries and
-    repeated fetches (robots.txt) as they happened.
-    """
-
-    def __init__(
-        self,
-        paths: Iterable[str | Path],
-        *,
-        errors: list[ArchiveError] | None = None,
-        visit: Callable[[ArchivedRecord], None] | None = None,
-    ) -> None:
-        """Index ``paths`` (files or run folders).
-
-        With ``errors``, a malformed file is appended there and its records up to the problem
-        are kept, instead of raising; ``visit`` sees every record with its payload.
-        """
-        self.files = archive_files(paths)
-        self._by_url: dict[str, list[_Pointer]] = defaultdict(list)
-        self._by_digest: dict[str, _Pointer] = {}
-        self._by_id: dict[str, _Pointer] = {}
-        self._served: dict[str, int] = defaultdict(int)
-        self.records = 0
-        for path in self.files:
-            try:
-                self._add_file(path, visit)
-            except ArchiveError as exc:
-                if errors is None:
-                    raise
-                errors.append(exc)
-
-    def _add_file(self, path: Path, visit: Callable[[ArchivedRecord], None] | None) -> None:
-        for record in iter_records(path, payloads=visit is not None):
-            self.records += 1
-            if visit is not None:
-                visit(record)
-            if record.rec_type not in RESPONSE_TYPES or not record.url:
-                continue
-            pointer = _Pointer(record.source, record.offset)
-            self._by_url[url_key(record.url)].append(pointer)
-            if record.rec_type == "response":
-                if record.payload_digest:
-                    self._by_digest.setdefault(record.payload_digest, pointer)
-                if record.record_id:
-                    self._by_id[record.record_id] = pointer
-
-    def __len__(self) -> int:
-        return len(self._by_url)
-
-    def __contains__(self, url: str) -> bool:
-        return url_key(url) in self._by_url
-
-    def urls(self) -> list[str]:
-        return list(self._by_url)
-
-    def lookup(self, url: str) -> ArchivedRecord | None:
-        """The next capture of ``url`` (revisits resolved), or None when it was never archived."""
-        key = url_key(url)
-        captures = self._by_url.get(key)
-        if not captures:
-            return None
-        index = min(self._served[key], len(captures) - 1)
-        self._served[key] += 1
-        return self.load(captures[index])
-
-    def load(self, pointer: _Pointer) -> ArchivedRecord:
-        record = read_record(pointer.source, pointer.offset)
-        return self.resolve(record) if record.rec_type == "revisit" else record
-
-    def resolve(self, revisit: ArchivedRecord) -> ArchivedRecord:
-        """A revisit with the original's payload (by WARC-Refers-To, else by payload digest).
-
-        The revisit's own HTTP head is kept when it has one (it is what the server sent then).
-        When the original is in none of the archives given, ``payload`` is None (callers count
-        it; one dangling revisit must not make a whole archive unreadable).
-        """
-        original = self._by_id.get(revisit.refers_to or "") or self._by_digest.get(
-            revisit.payload_digest or ""
-        )
-        if original is None:
-            return replace(revisit, payload=None)
-        base = read_record(original.source, original.offset)
-        headers = revisit.headers or base.headers
-        return replace(
-            revisit,
-            status=revisit.status if revisit.headers else base.status,
-            protocol=revisit.protocol or base.protocol,
-            headers=headers,
-            payload=base.payload,
-            resolved_from=base.record_id,
-        )
-
-
-def iter_responses(paths: Iterable[str | Path]) -> Iterator[ArchivedRecord]:
-    """Every response and revisit record of the archives, revisits resolved, in file order."""
-    index = ArchiveIndex(paths)
-    for path in index.files:
-        for record in iter_records(path, payloads=True):
-            if record.rec_type == "response":
-                yield record
-            elif record.rec_type == "revisit":
-                yield index.resolve(record)

@@ -29,13 +29,15 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from w3lib.encoding import html_to_unicode
 
+from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.reader import (
     ArchivedRecord,
     ArchiveError,
-    ArchiveIndex,
+    RecordSource,
     archive_files,
     entity_body,
     iter_records,
+    read_record,
 )
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
@@ -142,6 +144,7 @@ class ArchiveContext:
     def __init__(self) -> None:
         self.hints: dict[str, dict[str, Any]] = {}
         self.run_ids: dict[str, str] = {}
+        self._listings: list[tuple[RecordSource, int]] = []
 
     def visit(self, record: ArchivedRecord) -> None:
         if record.rec_type == "warcinfo" and record.payload:
@@ -149,8 +152,26 @@ class ArchiveContext:
                 name, _, value = line.partition(":")
                 if name.strip() == "isPartOf" and value.strip():
                     self.run_ids[record.source.label] = value.strip()
-        elif record.rec_type == "response" and record.url and _looks_like_listing(record):
-            self._read_listing(record)
+        elif record.url and (
+            record.rec_type == "revisit"
+            or (record.rec_type == "response" and _looks_like_listing(record))
+        ):
+            # Read once the index can resolve revisits (a scheduled run's sitemaps are all
+            # revisits); in file order, so "first source wins" as in the crawl.
+            self._listings.append((record.source, record.offset))
+
+    def read_listings(self, index: ArchiveIndex) -> None:
+        """Take the hints of every archived sitemap and feed seen by :meth:`visit`."""
+        for source, offset in self._listings:
+            try:
+                record = read_record(source, offset)
+            except ArchiveError:
+                continue  # reported by the pass that found the record
+            if record.rec_type == "revisit":
+                record = index.resolve(record)
+            if record.payload is not None and _looks_like_listing(record):
+                self._read_listing(record)
+        self._listings.clear()
 
     def _read_listing(self, record: ArchivedRecord) -> None:
         """A sitemap, else a feed (RSS, Atom, JSON Feed), else nothing."""
@@ -259,13 +280,13 @@ class Command(ScrapyCommand):
         if not opts.overwrite_output:
             raise UsageError("-O NEW.jsonl is required")
         try:
-            files = archive_files(args)
+            archive_files(args)
         except ArchiveError as exc:
             raise UsageError(str(exc)) from exc
         if opts.diff and not Path(opts.diff).is_file():
             raise UsageError(f"--diff {opts.diff}: no such file")
         workers = opts.workers or os.cpu_count() or 1
-        tally = reextract(files, Path(opts.overwrite_output), workers)
+        tally = reextract([Path(a) for a in args], Path(opts.overwrite_output), workers)
         print(summary_line(tally, opts.overwrite_output, workers))
         for error in tally.errors:
             print(f"  unreadable: {error}", file=sys.stderr)
@@ -276,10 +297,14 @@ class Command(ScrapyCommand):
         self.exitcode = 1 if tally.errors else 0
 
 
-def _jobs(files: list[Path], tally: Tally) -> Iterator[Job]:
+def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
+    """One job per archived 2xx HTML capture of ``paths``, revisits included once resolved
+    (their originals may sit in sibling run folders: :mod:`newsarchive.archive.index`)."""
     context = ArchiveContext()
     errors: list[ArchiveError] = []
-    index = ArchiveIndex(files, errors=errors, visit=context.visit)
+    index = ArchiveIndex(paths, errors=errors, visit=context.visit)
+    context.read_listings(index)
+    files = index.files
     tally.files = len(files)
     tally.records = index.records
     tally.errors.extend(str(e) for e in errors)
@@ -326,8 +351,9 @@ def _jobs(files: list[Path], tally: Tally) -> Iterator[Job]:
                 tally.errors.append(str(exc))
 
 
-def reextract(files: list[Path], output: Path, workers: int) -> Tally:
-    """Extract every archived HTML response of ``files`` into ``output``; return the tally."""
+def reextract(paths: list[Path], output: Path, workers: int) -> Tally:
+    """Extract every archived HTML response of ``paths`` (files, run or spider folders) into
+    ``output``; return the tally."""
     tally = Tally()
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
@@ -346,7 +372,7 @@ def reextract(files: list[Path], output: Path, workers: int) -> Tally:
                     tally.counts["extraction failed"] += 1
                     tally.failures.append(str(value))
 
-        for job in _jobs(files, tally):
+        for job in _jobs(paths, tally):
             pending.append(pool.submit(extract_job, job))
             drain(workers * QUEUE_PER_WORKER)
         drain(0)

@@ -1,11 +1,16 @@
 """Answer every request from an archive (WARC, WACZ or run folder): crawl with no network at all.
 
-Enabled by ``NEWSARCHIVE_REPLAY=<path>``. It sits after every other ``process_request`` (so the
-request is the one that would have gone on the wire) and returns the archived response before
-the download handler runs; the response then goes back through the whole ``process_response``
-chain, so HttpCompressionMiddleware decodes archived gzip bodies and RedirectMiddleware follows
-archived 3xx, exactly as in the live crawl. Replayed responses carry the ``replayed`` flag, which
-the WARC middleware skips: replay writes no WARC (the archive it reads is the record).
+Enabled by ``NEWSARCHIVE_REPLAY=<path>``: a WARC/ARC/WACZ file, a run folder, or a spider folder
+(every run; each URL answered from the newest run that captured it). A scheduled run's folder
+holds revisits of earlier runs and lacks the known articles it skipped, so its sibling runs are
+read too when something is missing (:mod:`newsarchive.archive.index`).
+
+The middleware sits after every other ``process_request`` (so the request is the one that would
+have gone on the wire) and returns the archived response before the download handler runs. The
+response then goes back through the whole ``process_response`` chain, so HttpCompressionMiddleware
+decodes archived gzip bodies and RedirectMiddleware follows archived 3xx, exactly as in the live
+crawl. Replayed responses carry the ``replayed`` flag, which the WARC middleware skips: replay
+writes no WARC (the archive it reads is the record).
 
 A request that is not in the archive is a miss: counted (``newsarchive/replay/miss``), logged,
 and answered with :class:`ReplayMiss` (an ``IgnoreRequest``), never sent anywhere. For
@@ -27,7 +32,8 @@ from scrapy.responsetypes import responsetypes
 from warcio.timeutils import iso_date_to_datetime
 
 from newsarchive import default_settings as defaults
-from newsarchive.archive.reader import ArchivedRecord, ArchiveError, ArchiveIndex, entity_body
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.reader import ArchivedRecord, ArchiveError, entity_body
 from newsarchive.archive.records import RENAMED_HEADER_PREFIX
 from newsarchive.archive.writer import RecordLocation
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY, REPLAYED_FLAG
@@ -130,6 +136,7 @@ class ReplayMiddleware:
             raise NotConfigured("NEWSARCHIVE_REPLAY is not set")
         middleware = cls(crawler, config)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
@@ -149,6 +156,14 @@ class ReplayMiddleware:
             len(self.index.files),
             self.config.archive,
         )
+
+    def spider_closed(self, spider: Spider) -> None:
+        related = self.index.related if self.index is not None else None
+        if related is not None and related.loaded:
+            stats = self.crawler.stats
+            stats.set_value("newsarchive/replay/sibling_runs", len(related.folders))
+            if related.errors:
+                stats.set_value("newsarchive/replay/sibling_unreadable", len(related.errors))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Response:
         stats = self.crawler.stats
