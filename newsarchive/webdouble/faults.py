@@ -22,7 +22,8 @@ Kinds (what the server does; see ``docs/faults.md`` for what newsarchive does):
   ``content_encoding`` (the real decompression bombs).
 * ``redirect``: ``status`` (301) to ``location`` (absolute, or a path on the same host).
 * ``huge_sitemap``: a ``size``-byte urlset generated while streaming (chunked).
-* ``many_urls_sitemap``: a urlset of ``count`` URLs from ``template`` (``{host}``, ``{n}``).
+* ``many_urls_sitemap``: a urlset of ``count`` URLs from ``template`` (``{host}``, ``{n}``),
+  each with ``<lastmod>`` ``lastmod`` when given.
 * ``deep_html``: an article page whose body nests ``depth`` elements.
 """
 
@@ -243,7 +244,9 @@ class Faults:
             size = int(fault.get("size", 200 * 1024 * 1024))
             return FaultReply(200, [("Content-Type", "application/xml")], _big_urlset(host, size))
         if kind == "many_urls_sitemap":
-            body_iter = _many_urls(host, int(fault.get("count", 100_000)), str(fault["template"]))
+            body_iter = _many_urls(
+                host, int(fault.get("count", 100_000)), str(fault["template"]), fault.get("lastmod")
+            )
             return FaultReply(200, [("Content-Type", "application/xml")], body_iter)
         # deep_html
         depth = int(fault.get("depth", 100_000))
@@ -289,12 +292,13 @@ def _big_urlset(host: str, size: int) -> Iterator[bytes]:
     yield b"</urlset>\n"
 
 
-def _many_urls(host: str, count: int, template: str) -> Iterator[bytes]:
+def _many_urls(host: str, count: int, template: str, lastmod: str | None) -> Iterator[bytes]:
     yield b'<?xml version="1.0" encoding="UTF-8"?>\n'
     yield b'<urlset xmlns="http://www.sitemaps.org/schemas/0.9">\n'
+    date = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
     for start in range(0, count, 1000):
         yield b"".join(
-            f"<url><loc>{template.format(host=host, n=n)}</loc></url>\n".encode()
+            f"<url><loc>{template.format(host=host, n=n)}</loc>{date}</url>\n".encode()
             for n in range(start, min(count, start + 1000))
         )
     yield b"</urlset>\n"
