@@ -14,6 +14,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
+from newsarchive.archive.reader import iter_records
 from newsarchive.archive.records import HttpExchange
 from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
 from newsarchive.downloadermiddlewares.replay import ReplayMiddleware, ReplayMiss
@@ -225,3 +226,108 @@ def test_a_miss_in_a_replayed_crawl_is_an_info_line_and_a_counted_skip(sample_si
     assert stats["newsarchive/accounting/skipped/replay_miss"] == 2
     assert stats["newsarchive/accounting/error"] == 0
     assert stats["newsarchive/accounting/unaccounted"] == 0
+
+
+def test_classification_reads_exception_types_and_fixed_wordings_not_urls():
+    """A URL inside a message (a miss on ``.../robots.txt``) must not decide the verdict."""
+    from newsarchive.extensions.errorlog import classify
+
+    for url in (
+        "https://x.org/robots.txt",
+        "https://x.org/offsite/a.html",
+        "https://x.org/redirect?DOWNLOAD_MAXSIZE=1",
+    ):
+        assert classify(ReplayMiss(f"not in the archive: {url}")) == ("replay_miss",) * 2
+        assert classify(IgnoreRequest(f"gave up on {url}")) == ("error", "ignored")
+    assert classify(IgnoreRequest("Forbidden by robots.txt")) == ("robots", "robots_txt")
+    assert classify(IgnoreRequest("Filtered offsite request to 'x.org'")) == ("offsite",) * 2
+    assert classify(IgnoreRequest("max redirections reached")) == ("error", "redirect_limit")
+    maxsize = (
+        "Ignored response <200 https://x.org/a> because its body (10 B compressed, 99 B "
+        "decompressed so far) exceeded DOWNLOAD_MAXSIZE (50 B) during decompression."
+    )
+    assert classify(IgnoreRequest(maxsize)) == ("error", "decompressed_too_large")
+
+
+@pytest.mark.slow
+def test_replaying_with_a_wider_since_misses_sitemaps_and_still_succeeds(sample_site, tmp_path):
+    """The audit's reproduction: a ``sites=www.rferl.org`` archive replayed with
+    ``since=2012-01-01``, so the archive sitemaps the live run never fetched are missed."""
+    with WebDouble(sample_site) as double:
+        live = run_crawl(double, tmp_path / "out", "-a", "sites=www.rferl.org", run_id="live")
+        assert live.returncode == 0, live.stdout[-3000:]
+        replay = run_crawl(
+            double,
+            tmp_path / "out",
+            *("-a", "sites=www.rferl.org", "-a", "since=2012-01-01"),
+            *("-s", f"NEWSARCHIVE_REPLAY={live.folder}"),
+            run_id="replay",
+        )
+        sent = double.requests()
+    assert replay.returncode == 0, replay.stdout[-3000:] + replay.log[-3000:]
+    assert "RUN FAILED" not in replay.stdout
+    assert sent == [], f"replay went to the network: {sent[:3]}"
+    stats = replay.stats
+    assert stats["newsarchive/replay/miss"] > 0
+    assert not any(k.startswith("newsarchive/run/failure/") for k in stats), stats
+    assert not any(k.startswith("newsarchive/discovery/failed/") for k in stats)
+    assert (replay.folder / "errors.jsonl").read_text("utf-8") == ""
+    assert stats["newsarchive/accounting/skipped/replay_miss"] == stats["newsarchive/replay/miss"]
+    assert stats.get("newsarchive/errors/skipped/robots", 0) == 0
+    assert stats["newsarchive/accounting/unaccounted"] == 0
+    missed = [line for line in replay.log.splitlines() if "Not fetched (replay_miss)" in line]
+    assert any("/sitemap_8_" in line for line in missed), missed
+    # What the live run archived is still replayed in full.
+    assert sorted(i["url"] for i in replay.items) == sorted(i["url"] for i in live.items)
+
+
+@pytest.mark.slow
+def test_replay_after_scheduled_runs_resolves_revisits_across_runs(sample_site, tmp_path):
+    """Run 1 fetches everything; run 2 re-checks everything (refresh window) and archives only
+    revisits: identical-payload-digest for robots.txt and sitemaps, server-not-modified for
+    the 304 articles; run 3 is a plain scheduled run that fetches no known article. Replaying
+    run 2, ``latest`` (run 3) or the spider folder rebuilds run 1's items."""
+    args = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
+    output = tmp_path / "out"
+    with WebDouble(sample_site, gzip=True, chunked=True) as double:
+        first = run_crawl(double, output, *args, run_id="r1")
+        second = run_crawl(
+            double, output, *args, "-s", "NEWSARCHIVE_REFRESH_WINDOW=1000000", run_id="r2"
+        )
+        third = run_crawl(double, output, *args, run_id="r3")
+    for run in (first, second, third):
+        assert run.returncode == 0, run.stdout[-3000:]
+    assert len(first.items) >= 10 and second.items == [] and third.items == []
+    # The premise: run 2 archived no payload of its own.
+    kinds = [(r.rec_type, r.status) for r in iter_records(second.warcs[0]) if r.status]
+    assert ("revisit", 304) in kinds and ("revisit", 200) in kinds
+    assert not [k for k in kinds if k[0] == "response" and k[1] < 300], kinds
+    assert not [r for r in third.requests if "/a/" in r["path"]], "run 3 re-fetched articles"
+
+    spider_folder = output / "rferl"
+    want = {item["url"]: item for item in first.items}
+    with WebDouble(sample_site) as witness:
+        for name, archive in (
+            ("second", second.folder),
+            ("latest", spider_folder / "latest"),
+            ("all", spider_folder),
+        ):
+            replay = run_crawl(
+                witness,
+                tmp_path / "replays",
+                *args,
+                *("-s", f"NEWSARCHIVE_REPLAY={archive}"),
+                run_id=f"replay-{name}",
+            )
+            sent = witness.requests()
+            assert replay.returncode == 0, (name, replay.stdout[-3000:])
+            assert sent == [], f"{name}: replay went to the network: {sent[:3]}"
+            assert replay.stats.get("newsarchive/replay/miss", 0) == 0, name
+            got = {item["url"]: item for item in replay.items}
+            assert sorted(got) == sorted(want), name
+            for url, item in want.items():
+                for field_name, value in item.items():
+                    if field_name not in FETCH_TIME_FIELDS + RUN_STATE_FIELDS:
+                        assert got[url][field_name] == value, (name, url, field_name)
+            if name != "all":  # a run folder alone holds revisits: its siblings were read
+                assert replay.stats["newsarchive/replay/sibling_runs"] == 2, name

@@ -48,6 +48,12 @@ url_outcome = object()
 NOT_ARTICLE_PREFIX = "not an article"
 
 _SLUG = re.compile(r"[^a-z0-9_]+")
+#: Scrapy's own IgnoreRequest wordings (RobotsTxtMiddleware, OffsiteMiddleware and our scope
+#: middleware, HttpCompressionMiddleware, RedirectMiddleware).
+ROBOTS_MESSAGE = "Forbidden by robots.txt"
+OFFSITE_PREFIX = "Filtered offsite request to "
+MAXSIZE_SUFFIX = re.compile(r"\) exceeded DOWNLOAD_MAXSIZE \(\d+ B\) during decompression\.$")
+REDIRECT_LIMIT_MESSAGE = "max redirections reached"
 
 
 def report_failure(crawler: Crawler, failure: Failure, phase: str) -> None:
@@ -73,14 +79,16 @@ def classify(failure: Failure | BaseException) -> tuple[str, str]:
     if isinstance(exc, HttpError):
         return "error", f"http_{exc.response.status}"
     if isinstance(exc, IgnoreRequest):
+        # Scrapy raises plain IgnoreRequest for all of these: match its fixed wording as a
+        # whole, never words anywhere in the message (which may hold a URL: ".../robots.txt").
         message = str(exc)
-        if "robots.txt" in message:
+        if message == ROBOTS_MESSAGE:
             return "robots", "robots_txt"
-        if "offsite" in message.lower():
+        if message.startswith(OFFSITE_PREFIX):
             return "offsite", "offsite"
-        if "DOWNLOAD_MAXSIZE" in message:
+        if MAXSIZE_SUFFIX.search(message):
             return "error", "decompressed_too_large"
-        if "redirect" in message.lower():
+        if message == REDIRECT_LIMIT_MESSAGE:
             return "error", "redirect_limit"
         return "error", "ignored"
     if name == "ResponseDataLossError":
