@@ -104,3 +104,42 @@ def test_usage_errors(tmp_path):
     proc = reextract(str(tmp_path / "missing"), "-O", str(tmp_path / "x.jsonl"))
     assert proc.returncode == 2 and "no such file or folder" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_run_of_revisits_is_rebuilt_through_its_sibling_runs(sample_site, tmp_path):
+    """A scheduled run that re-checked every article archived only revisits (304s and
+    identical payloads): reextract resolves them into the first run's WARCs, sitemap hints
+    included, and rebuilds the first run's items. The spider folder gives every capture."""
+    args = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
+    output = tmp_path / "out"
+    with WebDouble(sample_site, gzip=True) as double:
+        first = run_crawl(double, output, *args, run_id="r1")
+        second = run_crawl(
+            double, output, *args, "-s", "NEWSARCHIVE_REFRESH_WINDOW=1000000", run_id="r2"
+        )
+    assert first.returncode == 0 and second.returncode == 0, second.stdout[-3000:]
+    assert second.items == [] and second.stats["newsarchive/conditional/not_modified"] >= 10
+
+    new = tmp_path / "r2.jsonl"
+    proc = reextract(
+        str(second.folder), "-O", str(new), "--diff", str(first.folder / "items.jsonl")
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "revisit without original" not in proc.stdout
+    rebuilt = {item["url"]: item for item in _lines(new)}
+    want = {item["url"]: item for item in first.items}
+    assert sorted(rebuilt) == sorted(want)
+    for url, item in want.items():
+        got = rebuilt[url]
+        for name, value in item.items():
+            if name not in ("warc", "fetched_at", "run_id", "version", "previous_digest"):
+                assert got[name] == value, f"{url}: {name}"
+        assert got["run_id"] == "r2" and got["warc"]["filename"].startswith("newsarchive-r2-")
+    assert f"0 changed, {len(want)} unchanged, 0 only in new, 0 only in old" in proc.stdout
+
+    everything = tmp_path / "all.jsonl"
+    proc = reextract(str(output / "rferl"), "-O", str(everything))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = _lines(everything)
+    assert len(lines) == 2 * len(want)
+    assert sorted({item["run_id"] for item in lines}) == ["r1", "r2"]
