@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,10 +24,13 @@ from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
 from newsarchive.downloadermiddlewares.replay import ReplayMiddleware, ReplayMiss
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY, REPLAYED_FLAG
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import SAMPLE_HOSTS, run_crawl
+from tests.crawl_helpers import SAMPLE_HOSTS, CrawlResult, run_crawl
 
 PAGE = "<html><head><title>t</title></head><body><p>Привет</p></body></html>".encode()
 FETCH_TIME_FIELDS = ("fetched_at", "warc", "run_id")
+#: Run ids shaped like the default ones (UTC start times), for the documented pywb glob.
+RUN_IDS = ("20261128T060000000Z", "20261128T070000000Z", "20261128T080000000Z")
+SCHEDULED_ARGS = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
 #: Cross-run state (item versions): a replay keeps no state, so these are null there.
 RUN_STATE_FIELDS = ("version", "previous_digest")
 
@@ -281,20 +288,25 @@ def test_replaying_with_a_wider_since_misses_sitemaps_and_still_succeeds(sample_
     assert sorted(i["url"] for i in replay.items) == sorted(i["url"] for i in live.items)
 
 
-@pytest.mark.slow
-def test_replay_after_scheduled_runs_resolves_revisits_across_runs(sample_site, tmp_path):
+@dataclass
+class ScheduledRuns:
+    first: CrawlResult
+    second: CrawlResult
+    third: CrawlResult
+    spider_folder: Path
+
+
+@pytest.fixture(scope="module")
+def scheduled(sample_site, tmp_path_factory) -> ScheduledRuns:
     """Run 1 fetches everything; run 2 re-checks everything (refresh window) and archives only
     revisits: identical-payload-digest for robots.txt and sitemaps, server-not-modified for
-    the 304 articles; run 3 is a plain scheduled run that fetches no known article. Replaying
-    run 2, ``latest`` (run 3) or the spider folder rebuilds run 1's items."""
-    args = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
-    output = tmp_path / "out"
+    the 304 articles; run 3 is a plain scheduled run that fetches no known article."""
+    output = tmp_path_factory.mktemp("scheduled")
     with WebDouble(sample_site, gzip=True, chunked=True) as double:
-        first = run_crawl(double, output, *args, run_id="r1")
-        second = run_crawl(
-            double, output, *args, "-s", "NEWSARCHIVE_REFRESH_WINDOW=1000000", run_id="r2"
-        )
-        third = run_crawl(double, output, *args, run_id="r3")
+        first = run_crawl(double, output, *SCHEDULED_ARGS, run_id=RUN_IDS[0])
+        refresh = ("-s", "NEWSARCHIVE_REFRESH_WINDOW=1000000")
+        second = run_crawl(double, output, *SCHEDULED_ARGS, *refresh, run_id=RUN_IDS[1])
+        third = run_crawl(double, output, *SCHEDULED_ARGS, run_id=RUN_IDS[2])
     for run in (first, second, third):
         assert run.returncode == 0, run.stdout[-3000:]
     assert len(first.items) >= 10 and second.items == [] and third.items == []
@@ -303,8 +315,16 @@ def test_replay_after_scheduled_runs_resolves_revisits_across_runs(sample_site, 
     assert ("revisit", 304) in kinds and ("revisit", 200) in kinds
     assert not [k for k in kinds if k[0] == "response" and k[1] < 300], kinds
     assert not [r for r in third.requests if "/a/" in r["path"]], "run 3 re-fetched articles"
+    return ScheduledRuns(first, second, third, output / "rferl")
 
-    spider_folder = output / "rferl"
+
+@pytest.mark.slow
+def test_replay_after_scheduled_runs_resolves_revisits_across_runs(
+    scheduled, sample_site, tmp_path
+):
+    """Replaying run 2, ``latest`` (run 3) or the spider folder rebuilds run 1's items."""
+    args = SCHEDULED_ARGS
+    first, second, spider_folder = scheduled.first, scheduled.second, scheduled.spider_folder
     want = {item["url"]: item for item in first.items}
     with WebDouble(sample_site) as witness:
         for name, archive in (
@@ -331,3 +351,60 @@ def test_replay_after_scheduled_runs_resolves_revisits_across_runs(sample_site, 
                         assert got[url][field_name] == value, (name, url, field_name)
             if name != "all":  # a run folder alone holds revisits: its siblings were read
                 assert replay.stats["newsarchive/replay/sibling_runs"] == 2, name
+
+
+@pytest.mark.slow
+def test_pywb_resolves_revisits_only_with_every_run_in_the_collection(scheduled, tmp_path):
+    """docs/replay.md: add the WARCs of all runs (``output/rferl/[0-9]*/*.warc.gz``); ``latest``
+    alone holds revisits whose originals pywb cannot find."""
+    from tests.test_browser_replay import SEED, _env, free_port, pywb_venv, wait_until_up
+
+    venv = pywb_venv()
+    wb_manager = str(venv / "bin/wb-manager")
+    # The documented glob: every run folder (run ids are UTC times), not the ``latest`` link.
+    every_run = sorted(scheduled.spider_folder.glob("[0-9]*/*.warc.gz"))
+    latest = sorted((scheduled.spider_folder / "latest").glob("*.warc.gz"))
+    assert len(every_run) == 3 and latest
+    for name, warcs in (("all", every_run), ("latest", latest)):
+        subprocess.run([wb_manager, "init", name], cwd=tmp_path, env=_env(), check=True)
+        subprocess.run(
+            [wb_manager, "add", name, *map(str, warcs)], cwd=tmp_path, env=_env(), check=True
+        )
+    port = free_port()
+    with open(tmp_path / "wayback.log", "wb") as log:
+        process = subprocess.Popen(
+            [str(venv / "bin/wayback"), "-b", "127.0.0.1", "-p", str(port)],
+            cwd=tmp_path,
+            env=_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(f"{base}/all/", process)
+            sitemap = "https://www.rferl.org/sitemap.xml"  # run 3 holds only a revisit of it
+            status, body = _get(f"{base}/all/mp_/{sitemap}")
+            assert status == 200 and b"<sitemapindex" in body
+            status, _ = _get(f"{base}/latest/mp_/{sitemap}")
+            assert status != 200
+            # The seed article as run 1 archived it (its 14-digit timestamp).
+            (first,) = [i for i in scheduled.first.items if i["url"] == SEED]
+            stamp = "".join(c for c in first["fetched_at"] if c.isdigit())[:14]
+            status, body = _get(f"{base}/all/{stamp}mp_/{SEED}")
+            assert status == 200 and first["title"].encode() in body
+            # pywb serves a server-not-modified revisit as the 304 it records (documented).
+            status, _ = _get(f"{base}/all/mp_/{SEED}")
+            assert status == 304
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    """Status and body, without any proxy (pywb is on loopback)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=30) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
