@@ -286,6 +286,8 @@ def test_replaying_with_a_wider_since_misses_sitemaps_and_still_succeeds(sample_
     assert any("/sitemap_8_" in line for line in missed), missed
     # What the live run archived is still replayed in full.
     assert sorted(i["url"] for i in replay.items) == sorted(i["url"] for i in live.items)
+    # A replay run archives nothing, so ``latest`` still names the run with the WARCs.
+    assert (live.folder.parent / "latest").resolve() == live.folder.resolve()
 
 
 @dataclass

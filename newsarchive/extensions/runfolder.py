@@ -29,6 +29,8 @@ class RunFolderConfig:
     output: str
     run_id: str
     summary: bool
+    #: A replay run archives nothing: ``latest`` keeps pointing at the last crawl's WARCs.
+    replay: bool = False
 
 
 def summarize(folder: Path, stats: dict, reason: str) -> str:
@@ -135,6 +137,7 @@ class RunFolderExtension:
             summary=settings.getbool(
                 "NEWSARCHIVE_SUMMARY_ENABLED", defaults.NEWSARCHIVE_SUMMARY_ENABLED
             ),
+            replay=bool(settings.get("NEWSARCHIVE_REPLAY")),
         )
         extension = cls(crawler, config)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
@@ -152,7 +155,8 @@ class RunFolderExtension:
             return
         stats = self.crawler.stats.get_stats()
         reason = str(stats.get("finish_reason", "unknown"))
-        if reason == "finished":  # an interrupted run is not the latest *finished* run
+        # An interrupted run is not the latest *finished* run; a replay run is no crawl.
+        if reason == "finished" and not self.config.replay:
             latest = self.folder.parent / "latest"
             tmp = self.folder.parent / f".latest-{os.getpid()}"
             if tmp.is_symlink() or tmp.exists():
