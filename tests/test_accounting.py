@@ -110,18 +110,20 @@ def site(sample_site, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def runs(site, tmp_path_factory):
-    """The faulty crawl, then a scheduled second run on the same output (state store)."""
+    """The faulty crawl, a scheduled second run on the same output (state store), then a full
+    re-crawl (``-a full=1``) that fetches every article again and finds it unchanged."""
     output = tmp_path_factory.mktemp("out")
     double = WebDouble(site, faults=RULES).start()
     print(f"webdouble listening on {double.proxy_url}")
     try:
         first = run_crawl(double, output, *CRAWL_ARGS, run_id="accounting", timeout=120)
         second = run_crawl(double, output, *CRAWL_ARGS, run_id="scheduled", timeout=120)
+        full = run_crawl(double, output, *CRAWL_ARGS, "-a", "full=1", run_id="full", timeout=120)
     finally:
         double.stop()
-    for result in (first, second):
+    for result in (first, second, full):
         result.errors = _errors(result.folder)
-    return {"first": first, "second": second}
+    return {"first": first, "second": second, "full": full}
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +187,23 @@ def test_scheduled_run_accounts_for_known_articles(runs, site):
         == first.stats["newsarchive/accounting/requested"] - known
     )
     assert f"{known} known_skipped" in second.stdout
+
+
+@pytest.mark.slow
+def test_unchanged_articles_of_a_full_recrawl_are_not_errors(runs):
+    first, full = runs["first"], runs["full"]
+    acc = assert_every_discovered_url_is_accounted_for(full)
+    manifest = json.loads((full.folder / MANIFEST_FILENAME).read_text("utf-8"))
+    # The reset sitemap fails this run as it did the first (sitemap_unreadable), nothing more.
+    assert manifest["failures"] == ["sitemap_unreadable"], manifest["failures"]
+    assert full.items == []  # every article says what its first item said
+    unchanged = full.stats["newsarchive/dedupe/unchanged"]
+    assert unchanged == len(first.items)
+    assert acc["newsarchive/accounting/not_article/unchanged_article"] == unchanged
+    # errors.jsonl holds the same faults as the first run's, and no "unchanged" drop.
+    assert sorted((e["origin"], e["reason"]) for e in full.errors) == sorted(
+        (e["origin"], e["reason"]) for e in first.errors
+    )
 
 
 @pytest.mark.slow

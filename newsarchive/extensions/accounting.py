@@ -10,6 +10,8 @@ tag). Its fate is the strongest thing that happened to it, in this order: an ite
 ``errors.jsonl``; an archived response that is not an article (counted by reason: ``robots``,
 ``sitemap:news``, ``not_html``, the extractor's verdict, ...); a robots.txt or off-scope skip; a
 duplicate (the dupe filter dropped it, or it redirected to a URL another request fetched).
+An archived article page that yields no item counts with the archived non-articles, by reason:
+``unchanged_article`` (it says what an earlier item said), ``article_page`` (a 304 revisit).
 Anything else is *unaccounted*, a bug, and fails the run.
 
 Stats: ``newsarchive/accounting/discovered``, ``.../requested``, ``.../<outcome>[/<reason>]``,
@@ -37,6 +39,7 @@ from newsarchive.extensions.errorlog import (
     report_error,
     url_outcome,
 )
+from newsarchive.pipelines.dedupe import UnchangedArticle
 from newsarchive.runstatus import mark_failed
 
 logger = logging.getLogger(__name__)
@@ -136,7 +139,9 @@ class AccountingExtension:
         self, item: Any, response: Response, exception: BaseException, spider: Spider
     ) -> None:
         message = str(exception)
-        if message.startswith(NOT_ARTICLE_PREFIX):
+        if isinstance(exception, UnchangedArticle):  # archived; says what an earlier item said
+            self._set(self._origin(response.request), "not_article", "unchanged_article")
+        elif message.startswith(NOT_ARTICLE_PREFIX):
             reason = message.partition("(")[2].partition(")")[0] or "not_article"
             self._set(self._origin(response.request), "not_article", _slug(reason))
 

@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 
 from newsarchive import default_settings as defaults
 from newsarchive.downloadermiddlewares.replay import ReplayMiss
+from newsarchive.pipelines.dedupe import UnchangedArticle
 from newsarchive.runfolder import run_folder
 
 logger = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ class ErrorLogExtension:
     def item_dropped(
         self, item: Any, response: Response, exception: BaseException, spider: Spider
     ) -> None:
-        if str(exception).startswith(NOT_ARTICLE_PREFIX):
+        if isinstance(exception, UnchangedArticle) or str(exception).startswith(NOT_ARTICLE_PREFIX):
             return  # a verdict about the page, counted by the accounting extension
         # A drop may name its reason (the extract pipeline: extraction_timeout, ...).
         reason = getattr(exception, "reason", None) or "extraction_failed"
