@@ -43,6 +43,11 @@ DEFAULT_SITEMAP_ROLES = ("news", "latest")
 PANGEA_FEED_PATH = "/api/"
 
 
+def _source_rank(url: str) -> int:
+    """News sitemaps first, then latest, then archive slices, then anything else (feeds)."""
+    return {"news": 0, "latest": 1, "archive": 2}.get(sitemap_role(url), 3)
+
+
 class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
     """Archive RFE/RL articles from every (or the chosen) language-service site."""
 
@@ -110,7 +115,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             callback=self.parse_sitemap,
             errback=self.discovery_failed,
             meta={"newsarchive_role": f"sitemap:{role}"},
-            priority=90 if role in ("index", "news") else 80,
+            priority={"index": 90, "news": 90, "latest": 80}.get(role, 70),
         )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
@@ -177,6 +182,10 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         is_new = hints is None
         if hints is None:
             hints = self._hints[aid] = {"discovered_from": source}
+        elif _source_rank(source) < _source_rank(hints["discovered_from"]):
+            # Sitemaps answer in any order: name the most specific one, so that a live crawl
+            # and its replay agree on where an article was found.
+            hints["discovered_from"] = source
         if news is not None:
             # Merge in place: the request already queued shares this dict.
             hints.update(
