@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from newsarchive.commands.reextract import diff_report
+from newsarchive.archive.records import HttpExchange
+from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
+from newsarchive.commands.itemdiff import diff_report
 from newsarchive.webdouble import WebDouble
 from tests.crawl_helpers import REPO, SAMPLE_HOSTS, run_crawl
+from tests.test_bounded_extraction import MiB, bloated, many_paragraphs
 
 pytestmark = pytest.mark.slow
 
@@ -104,6 +109,84 @@ def test_usage_errors(tmp_path):
     proc = reextract(str(tmp_path / "missing"), "-O", str(tmp_path / "x.jsonl"))
     assert proc.returncode == 2 and "no such file or folder" in proc.stderr
     assert "Traceback" not in proc.stderr
+    proc = reextract(str(tmp_path), "-O", str(tmp_path / "x.jsonl"), "--timeout", "-1")
+    assert proc.returncode == 2 and "--timeout -1.0: give 0 (no bound) or more" in proc.stderr
+
+
+# -- bounded extraction: a hostile page in the archive -------------------------------------------
+SITE = REPO / "tests" / "site"
+LAVROV = "https://www.rferl.org/a/russian_foreign_minister_lavrov_to_syria_on_diplomatic_mission/24475926.html"
+KYRGYZ = "https://www.rferl.org/a/kyrgyzstan-media-law-parliament-vote/33422970.html"
+HOSTILE = "https://www.rferl.org/a/hostile-page/33999999.html"
+
+
+def _page(url: str) -> bytes:
+    return (SITE / url.removeprefix("https://")).read_bytes()
+
+
+def write_warc(folder: Path, pages: list[tuple[str, bytes]]) -> Path:
+    """One WARC of 200 HTML responses, in this order."""
+    writer = RotatingWarcWriter(WarcWriterConfig(directory=folder, run_id="hostile"))
+    for url, body in pages:
+        writer.write_exchange(
+            HttpExchange(
+                url=url,
+                method="GET",
+                request_headers=[("Host", "www.rferl.org")],
+                status=200,
+                response_headers=[("Content-Type", "text/html; charset=utf-8")],
+                payload=body,
+                fetched_at=datetime(2025, 5, 24, 12, 0, tzinfo=UTC),
+            )
+        )
+    (warc,) = writer.close()
+    return warc
+
+
+def test_a_hanging_page_times_out_and_the_rebuild_goes_on(tmp_path):
+    """An article of 100,000 one-letter paragraphs keeps trafilatura busy for a minute or more
+    (``tests/test_bounded_extraction.py``); with one worker, the page after it is extracted by
+    the worker that replaced the killed one."""
+    warc = write_warc(
+        tmp_path / "run",
+        [(LAVROV, _page(LAVROV)), (HOSTILE, many_paragraphs()), (KYRGYZ, _page(KYRGYZ))],
+    )
+    out = tmp_path / "out.jsonl"
+    started = time.monotonic()
+    proc = reextract(str(warc), "-O", str(out), "--timeout", "0.5", "--workers", "1")
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert elapsed < 30, f"took {elapsed:.1f} s: the hostile page was waited on"
+    items = _lines(out)
+    assert [item["url"] for item in items] == [LAVROV, KYRGYZ]
+    assert all(item["text"] and item["run_id"] == "hostile" for item in items)
+    summary = proc.stdout.splitlines()[0]
+    assert "1 workers, 0.5 s and 1073741824 bytes per page, 1 replaced" in summary
+    assert "2 articles, 1 extraction_timeout ->" in summary, summary
+    assert f"  extraction_timeout: {HOSTILE}: not finished after" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_page_over_the_memory_cap_fails_and_the_rebuild_goes_on(tmp_path):
+    """A 30 MB article needs far more than 256 MiB of address space; the default timeout comes
+    from the project's ``NEWSARCHIVE_EXTRACT_TIMEOUT`` and ``-s`` overrides the worker count."""
+    warc = write_warc(tmp_path / "run", [(HOSTILE, bloated()), (LAVROV, _page(LAVROV))])
+    out = tmp_path / "out.jsonl"
+    proc = reextract(
+        str(warc),
+        "-O",
+        str(out),
+        "--max-memory",
+        str(256 * MiB),
+        "-s",
+        "NEWSARCHIVE_EXTRACT_WORKERS=1",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [item["url"] for item in _lines(out)] == [LAVROV]
+    summary = proc.stdout.splitlines()[0]
+    assert f"1 workers, 30 s and {256 * MiB} bytes per page, 1 replaced" in summary
+    assert "1 articles, 1 extraction_memory ->" in summary, summary
+    assert f"  extraction_memory: {HOSTILE}: over the worker's memory cap" in proc.stderr
 
 
 def test_a_run_of_revisits_is_rebuilt_through_its_sibling_runs(sample_site, tmp_path):

@@ -4,25 +4,28 @@ The archive is the source of truth: after a trafilatura upgrade or an extraction
 the same WARCs (ours or anyone's) into a new ``items.jsonl`` with no network, using every core,
 and ``--diff old.jsonl`` says what changed per article. Items are built exactly as the crawl's
 pipeline builds them (:func:`newsarchive.pipelines.extract.build_item`), with the discovery hints
-the crawl had, read back from the archived sitemaps and feeds and matched by article key
-(:mod:`newsarchive.discovery.urlkey`), so ``news`` items on any site get theirs back too.
+the crawl had, read back from the archived sitemaps and feeds
+(:mod:`newsarchive.archive.listings`), so ``news`` items on any site get theirs back too. Pages
+are extracted as in the crawl, in killable worker processes bounded in time and memory
+(:mod:`newsarchive.extraction.bounded`): one hostile page in an archive fails, it does not hang
+the rebuild.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
+import logging
 import os
 import sys
 import zlib
 from collections import Counter, deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy.commands import ScrapyCommand
@@ -30,40 +33,33 @@ from scrapy.exceptions import UsageError
 from w3lib.encoding import html_to_unicode
 
 from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.listings import ArchiveContext, decode_content
 from newsarchive.archive.reader import (
     ArchivedRecord,
     ArchiveError,
-    RecordSource,
     archive_files,
     entity_body,
     iter_records,
-    read_record,
 )
+from newsarchive.commands.itemdiff import diff_report
 from newsarchive.discovery.dates import iso_utc
-from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.pangea import article_id
-from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.urlkey import article_key
 from newsarchive.downloadermiddlewares.replay import warc_moment
-from newsarchive.extraction import extract, is_article
+from newsarchive.extraction import bounded
+from newsarchive.extraction.bounded import FAILED, BoundedExtractor, ExtractionFailed, Outcome
 from newsarchive.items import FetchedPage, WarcRef
-from newsarchive.pipelines.extract import build_item
+from newsarchive.pipelines.extract import ExtractConfig, build_item
 
-#: Fields that describe the fetch or the run's cross-run state (item versions, which a WARC
-#: does not hold), not the extraction: not compared by ``--diff``.
-NOT_COMPARED = frozenset(
-    {"fetched_at", "warc", "run_id", "extractor", "version", "previous_digest"}
-)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-#: Jobs queued per worker: enough to keep every core busy, few enough to bound memory.
+#: Pages queued per worker: enough to keep every core busy, few enough to bound memory.
 QUEUE_PER_WORKER = 8
 
 
 @dataclass(frozen=True)
 class Job:
-    """One archived HTML response to extract (picklable: sent to a worker process)."""
+    """One archived HTML response to extract."""
 
-    order: int
     url: str
     status: int
     body: bytes
@@ -73,27 +69,6 @@ class Job:
     fetched_at: str
     run_id: str | None
     hints: dict[str, Any] = field(default_factory=dict)
-
-
-def decode_content(body: bytes, encoding: str) -> bytes:
-    """Undo ``Content-Encoding`` like HttpCompressionMiddleware does (gzip, deflate, br)."""
-    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
-        if coding in ("gzip", "x-gzip"):
-            # Some archivers store the decoded body yet keep the header: take it as it is.
-            if body[:2] == b"\x1f\x8b":
-                body = gzip.decompress(body)
-        elif coding == "deflate":
-            try:
-                body = zlib.decompress(body)
-            except zlib.error:
-                body = zlib.decompress(body, -zlib.MAX_WBITS)
-        elif coding == "br":
-            import brotli  # Scrapy's own optional dependency for br
-
-            body = brotli.decompress(body)
-        elif coding != "identity":
-            raise ValueError(f"unsupported Content-Encoding {coding!r}")
-    return body
 
 
 def _auto_detect(body: bytes) -> str | None:
@@ -107,122 +82,33 @@ def _auto_detect(body: bytes) -> str | None:
     return None
 
 
-def extract_job(job: Job) -> tuple[int, str, Any]:
-    """Worker: ``("item", dict)``, ``("not_article", reason)`` or ``("failed", message)``."""
+def submit(pool: BoundedExtractor, job: Job) -> Future[Outcome]:
+    """Queue ``job``'s page as the crawl's response would be (content decoded, its charset);
+    a body that cannot be decoded is a failed page, like one whose extraction raised."""
     try:
         body = decode_content(job.body, job.content_encoding)
     except (OSError, ValueError, zlib.error, EOFError) as exc:
-        return job.order, "failed", f"{job.url}: cannot decode body: {exc}"
+        failed: Future[Outcome] = Future()
+        failed.set_exception(ExtractionFailed(FAILED, f"cannot decode body: {exc}"))
+        return failed
     encoding, _ = html_to_unicode(job.content_type or None, body, auto_detect_fun=_auto_detect)
-    html = body.decode(encoding or "utf-8", errors="replace")
-    ok, reason = is_article(html, job.url)
-    if not ok:
-        return job.order, "not_article", reason
+    return pool.submit(body, encoding, job.url, job.hints)
+
+
+def item_of(job: Job, fields: dict[str, Any]) -> dict[str, Any]:
+    """The JSONL line the crawl's pipeline would have written for ``job``'s article."""
     page = FetchedPage(
         url=job.url,
         site=urlsplit(job.url).hostname or "",
-        body=body,
-        encoding=encoding,
+        body=b"",  # build_item takes provenance only; the fields come from the worker
+        encoding="",
         http_status=job.status,
         fetched_at=job.fetched_at,
         article_id=article_id(job.url),
         warc=job.ref,
         hints=dict(job.hints),
     )
-    try:
-        fields = extract(html, job.url, hints=page.hints)
-    except Exception as exc:  # the pipeline counts and drops these too; one page must not stop us
-        return job.order, "failed", f"{job.url}: extraction failed: {exc!r}"
-    return job.order, "item", ItemAdapter(build_item(page, fields, job.run_id)).asdict()
-
-
-# -- discovery context, read back from the archive ----------------------------------------------
-class ArchiveContext:
-    """What the crawl knew besides the page: sitemap and feed hints per article key, and the
-    run id."""
-
-    def __init__(self) -> None:
-        self.hints: dict[str, dict[str, Any]] = {}
-        self.run_ids: dict[str, str] = {}
-        self._listings: list[tuple[RecordSource, int]] = []
-
-    def visit(self, record: ArchivedRecord) -> None:
-        if record.rec_type == "warcinfo" and record.payload:
-            for line in record.payload.decode("utf-8", "replace").splitlines():
-                name, _, value = line.partition(":")
-                if name.strip() == "isPartOf" and value.strip():
-                    self.run_ids[record.source.label] = value.strip()
-        elif record.url and (
-            record.rec_type == "revisit"
-            or (record.rec_type == "response" and _looks_like_listing(record))
-        ):
-            # Read once the index can resolve revisits (a scheduled run's sitemaps are all
-            # revisits); in file order, so "first source wins" as in the crawl.
-            self._listings.append((record.source, record.offset))
-
-    def read_listings(self, index: ArchiveIndex) -> None:
-        """Take the hints of every archived sitemap and feed seen by :meth:`visit`."""
-        for source, offset in self._listings:
-            try:
-                record = read_record(source, offset)
-            except ArchiveError:
-                continue  # reported by the pass that found the record
-            if record.rec_type == "revisit":
-                record = index.resolve(record)
-            if record.payload is not None and _looks_like_listing(record):
-                self._read_listing(record)
-        self._listings.clear()
-
-    def _read_listing(self, record: ArchivedRecord) -> None:
-        """A sitemap, else a feed (RSS, Atom, JSON Feed), else nothing."""
-        try:
-            body = decode_content(entity_body(record), record.header("Content-Encoding") or "")
-            if body[:2] == b"\x1f\x8b":
-                body = gzip.decompress(body)
-        except (OSError, ValueError, zlib.error, EOFError):
-            return
-        try:
-            entries = list(iter_sitemap(body))
-        except (NotASitemap, ValueError):
-            try:
-                entries = [
-                    SitemapEntry(loc=urljoin(record.url or "", e.link), lastmod=e.published)
-                    for e in iter_feed(body)
-                ]
-            except (NotAFeed, ValueError):
-                return
-        for entry in entries:
-            key = article_key(entry.loc)
-            # Same merge as the spiders: first source wins, news fields merged, lastmod kept.
-            hints = self.hints.setdefault(key, {"discovered_from": record.url})
-            news = entry.news
-            if news is not None:
-                hints.update(
-                    {
-                        k: v
-                        for k, v in {
-                            "news_title": news.title,
-                            "news_language": news.language,
-                            "news_publication_date": iso_utc(news.publication_date),
-                            "publication": news.publication,
-                        }.items()
-                        if v
-                    }
-                )
-            if entry.lastmod is not None:
-                hints.setdefault("lastmod", iso_utc(entry.lastmod))
-
-
-def _looks_like_listing(record: ArchivedRecord) -> bool:
-    if record.status != 200:
-        return False
-    path = urlsplit(record.url or "").path.lower()
-    kind = (record.header("Content-Type") or "").lower()
-    return (
-        path.endswith((".xml", ".xml.gz", ".json"))
-        or ("xml" in kind and "html" not in kind)
-        or "json" in kind
-    )
+    return ItemAdapter(build_item(page, fields, job.run_id)).asdict()
 
 
 def is_html(record: ArchivedRecord) -> bool:
@@ -242,7 +128,10 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     """Archives that could not be read to their end."""
     failures: list[str] = field(default_factory=list)
-    """Pages the extraction failed on (counted; the pipeline drops these too)."""
+    """Pages that failed (``<reason>: <url>: <detail>``), counted by reason in ``counts``; the
+    crawl's pipeline drops these too."""
+    replaced: int = 0
+    """Worker processes killed (timeouts) or lost (memory, crashes) and replaced."""
 
 
 class Command(ScrapyCommand):
@@ -260,8 +149,10 @@ class Command(ScrapyCommand):
         return (
             "Read every response of the given WARC/ARC/WACZ files or run folders (no network), "
             "extract articles with the current pipeline on every core, write them as JSON lines, "
-            "and with --diff print per article what changed against an older JSONL. Exit status "
-            "1 when an archive could not be read to its end (what it held is still used)."
+            "and with --diff print per article what changed against an older JSONL. Each page "
+            "gets --timeout seconds and --max-memory bytes in a worker process; a page over "
+            "either is counted and listed on stderr, and the run goes on. Exit status 1 when an "
+            "archive could not be read to its end (what it held is still used)."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -271,7 +162,25 @@ class Command(ScrapyCommand):
         )
         parser.add_argument("--diff", metavar="OLD", help="compare with this older JSONL")
         parser.add_argument(
-            "--workers", type=int, default=0, help="worker processes (default: every core)"
+            "--workers",
+            type=int,
+            metavar="N",
+            help="worker processes (default: NEWSARCHIVE_EXTRACT_WORKERS, unset: every core); "
+            "0 extracts in this process with no time or memory bound",
+        )
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            metavar="SECONDS",
+            help="seconds one page may take before its worker is killed and the page fails "
+            "(default: NEWSARCHIVE_EXTRACT_TIMEOUT); 0: no bound",
+        )
+        parser.add_argument(
+            "--max-memory",
+            type=int,
+            metavar="BYTES",
+            help="address-space cap of each worker (default: NEWSARCHIVE_EXTRACT_MAX_MEMORY); "
+            "0: no cap",
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -285,16 +194,38 @@ class Command(ScrapyCommand):
             raise UsageError(str(exc)) from exc
         if opts.diff and not Path(opts.diff).is_file():
             raise UsageError(f"--diff {opts.diff}: no such file")
-        workers = opts.workers or os.cpu_count() or 1
-        tally = reextract([Path(a) for a in args], Path(opts.overwrite_output), workers)
-        print(summary_line(tally, opts.overwrite_output, workers))
+        config = self._config(opts)
+        # Each failed page is listed below; with logging off (LOG_ENABLED), the workers'
+        # warnings would reach stderr a second time through Python's last-resort handler.
+        logging.getLogger(bounded.__name__).addHandler(logging.NullHandler())
+        tally = reextract([Path(a) for a in args], Path(opts.overwrite_output), config)
+        print(summary_line(tally, opts.overwrite_output, config))
         for error in tally.errors:
             print(f"  unreadable: {error}", file=sys.stderr)
         for failure in tally.failures:
-            print(f"  failed: {failure}", file=sys.stderr)
+            print(f"  {failure}", file=sys.stderr)
         if opts.diff:
             print(diff_report(Path(opts.diff), Path(opts.overwrite_output)))
+        # Failed pages are counted and listed, not fatal: the crawl drops them too, and a
+        # later reextract with a larger --timeout can try them again.
         self.exitcode = 1 if tally.errors else 0
+
+    def _config(self, opts: argparse.Namespace) -> ExtractConfig:
+        """The crawl's extraction settings (``-s`` included), overridden by the options."""
+        assert self.settings is not None
+        config = ExtractConfig.from_settings(self.settings)
+        for option, name in (
+            ("workers", "--workers"),
+            ("timeout", "--timeout"),
+            ("max_memory", "--max-memory"),
+        ):
+            value = getattr(opts, option)
+            if value is None:
+                continue
+            if value < 0:
+                raise UsageError(f"{name} {value}: give 0 (no bound) or more")
+            config = replace(config, **{option: value})
+        return config
 
 
 def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
@@ -309,7 +240,6 @@ def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
     tally.records = index.records
     tally.errors.extend(str(e) for e in errors)
     unreadable = {e.source for e in errors}
-    order = 0
     for path in files:
         try:
             for record in iter_records(path):
@@ -327,9 +257,7 @@ def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
                     tally.counts["skipped: not HTML"] += 1
                     continue
                 key = article_key(record.url or "")
-                order += 1
                 yield Job(
-                    order=order,
                     url=record.url or "",
                     status=record.status,
                     body=entity_body(record),
@@ -351,93 +279,59 @@ def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
                 tally.errors.append(str(exc))
 
 
-def reextract(paths: list[Path], output: Path, workers: int) -> Tally:
+def reextract(paths: list[Path], output: Path, config: ExtractConfig) -> Tally:
     """Extract every archived HTML response of ``paths`` (files, run or spider folders) into
-    ``output``; return the tally."""
+    ``output``, in the archive's order, each page bounded as ``config`` says; return the tally."""
     tally = Tally()
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
-    pending: deque[Future] = deque()
-    with open(tmp, "w", encoding="utf-8") as out, ProcessPoolExecutor(workers) as pool:
+    queued = max(1, config.workers) * QUEUE_PER_WORKER
+    pending: deque[tuple[Job, Future[Outcome]]] = deque()
+    with (
+        open(tmp, "w", encoding="utf-8") as out,
+        BoundedExtractor(config.workers, config.timeout, config.max_memory) as pool,
+    ):
 
         def drain(limit: int) -> None:
             while len(pending) > limit:
-                _, kind, value = pending.popleft().result()
-                if kind == "item":
-                    out.write(json.dumps(value, ensure_ascii=False) + "\n")
+                job, future = pending.popleft()
+                try:
+                    outcome = future.result()
+                except ExtractionFailed as exc:
+                    tally.counts[exc.reason] += 1
+                    tally.failures.append(f"{exc.reason}: {job.url}: {exc.detail}")
+                    continue
+                if outcome.is_article:
+                    out.write(json.dumps(item_of(job, outcome.fields), ensure_ascii=False) + "\n")
                     tally.counts["articles"] += 1
-                elif kind == "not_article":
-                    tally.counts["not articles"] += 1
                 else:
-                    tally.counts["extraction failed"] += 1
-                    tally.failures.append(str(value))
+                    tally.counts["not articles"] += 1
 
-        for job in _jobs(paths, tally):
-            pending.append(pool.submit(extract_job, job))
-            drain(workers * QUEUE_PER_WORKER)
-        drain(0)
+        try:
+            for job in _jobs(paths, tally):
+                pending.append((job, submit(pool, job)))
+                drain(queued)
+            drain(0)
+        except BaseException:
+            for _, future in pending:  # interrupted: do not wait for pages nobody will read
+                future.cancel()
+            raise
+        tally.replaced = pool.replaced
     os.replace(tmp, output)
     return tally
 
 
-def summary_line(tally: Tally, output: str, workers: int) -> str:
+def summary_line(tally: Tally, output: str, config: ExtractConfig) -> str:
     counts = ", ".join(f"{n} {what}" for what, n in sorted(tally.counts.items()))
     unreadable = f", {len(tally.errors)} unreadable" if tally.errors else ""
+    if config.workers:
+        time = f"{config.timeout:g} s" if config.timeout > 0 else "no time limit"
+        memory = f"{config.max_memory} bytes" if config.max_memory > 0 else "no memory cap"
+        bounds = f"{config.workers} workers, {time} and {memory} per page, "
+        bounds += f"{tally.replaced} replaced"
+    else:
+        bounds = "in process, unbounded"
     return (
         f"reextract: {tally.files} archive file(s){unreadable}, {tally.records} records, "
-        f"{workers} workers: {counts or 'nothing extracted'} -> {output}"
+        f"{bounds}: {counts or 'nothing extracted'} -> {output}"
     )
-
-
-# -- diff --------------------------------------------------------------------------------------
-def _load(path: Path) -> dict[str, dict]:
-    items: dict[str, dict] = {}
-    for line in path.read_text("utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            key = item.get("article_key") or item.get("article_id")
-            items[str(key or article_key(item.get("url") or ""))] = item
-    return items
-
-
-def _short(value: Any, width: int = 70) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def diff_report(old_path: Path, new_path: Path) -> str:
-    """Per article, the fields that changed (short before → after), then a summary count."""
-    old, new = _load(old_path), _load(new_path)
-    lines: list[str] = []
-    changed = unchanged = 0
-    for key, item in new.items():
-        before = old.get(key)
-        if before is None:
-            continue
-        fields = sorted(
-            name
-            for name in set(item) | set(before)
-            if name not in NOT_COMPARED and item.get(name) != before.get(name)
-        )
-        if not fields:
-            unchanged += 1
-            continue
-        changed += 1
-        lines.append(f"changed {item.get('url')} ({len(fields)} field(s))")
-        lines.extend(
-            f"  {name}: {_short(before.get(name))} -> {_short(item.get(name))}" for name in fields
-        )
-    only_new = [k for k in new if k not in old]
-    only_old = [k for k in old if k not in new]
-    lines.extend(f"only in new: {new[k].get('url')}" for k in only_new)
-    lines.extend(f"only in old: {old[k].get('url')}" for k in only_old)
-    extractors = {
-        json.dumps(i.get("extractor"), sort_keys=True) for i in (*old.values(), *new.values())
-    }
-    if len(extractors) > 1:
-        lines.append("extractors: " + " vs ".join(sorted(extractors)))
-    lines.append(
-        f"diff {old_path} -> {new_path}: {changed} changed, {unchanged} unchanged, "
-        f"{len(only_new)} only in new, {len(only_old)} only in old"
-    )
-    return "\n".join(lines)

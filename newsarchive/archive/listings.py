@@ -1,0 +1,142 @@
+"""What a crawl knew besides the page, read back from its archive: sitemap and feed hints.
+
+``scrapy reextract`` must build the items the crawl built, and those carry discovery hints (news
+sitemap title, language and date, ``discovered_from``, ``publication``) that the article page
+does not hold. The crawl archived every sitemap and feed it read, so the hints are read back from
+them here and matched to pages by article key (:mod:`newsarchive.discovery.urlkey`), with the
+spiders' merge rules. The run id comes from each file's ``warcinfo``. Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.reader import (
+    ArchivedRecord,
+    ArchiveError,
+    RecordSource,
+    entity_body,
+    read_record,
+)
+from newsarchive.discovery.dates import iso_utc
+from newsarchive.discovery.feeds import NotAFeed, iter_feed
+from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
+from newsarchive.discovery.urlkey import article_key
+
+
+def decode_content(body: bytes, encoding: str) -> bytes:
+    """Undo ``Content-Encoding`` like HttpCompressionMiddleware does (gzip, deflate, br)."""
+    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+        if coding in ("gzip", "x-gzip"):
+            # Some archivers store the decoded body yet keep the header: take it as it is.
+            if body[:2] == b"\x1f\x8b":
+                body = gzip.decompress(body)
+        elif coding == "deflate":
+            try:
+                body = zlib.decompress(body)
+            except zlib.error:
+                body = zlib.decompress(body, -zlib.MAX_WBITS)
+        elif coding == "br":
+            import brotli  # Scrapy's own optional dependency for br
+
+            body = brotli.decompress(body)
+        elif coding != "identity":
+            raise ValueError(f"unsupported Content-Encoding {coding!r}")
+    return body
+
+
+class ArchiveContext:
+    """What the crawl knew besides the page: sitemap and feed hints per article key, and the
+    run id per archive file.
+
+    Feed it every record with :meth:`visit` (e.g. as :class:`ArchiveIndex`'s ``visit``), then
+    call :meth:`read_listings` once the index can resolve revisits.
+    """
+
+    def __init__(self) -> None:
+        self.hints: dict[str, dict[str, Any]] = {}
+        self.run_ids: dict[str, str] = {}
+        self._listings: list[tuple[RecordSource, int]] = []
+
+    def visit(self, record: ArchivedRecord) -> None:
+        if record.rec_type == "warcinfo" and record.payload:
+            for line in record.payload.decode("utf-8", "replace").splitlines():
+                name, _, value = line.partition(":")
+                if name.strip() == "isPartOf" and value.strip():
+                    self.run_ids[record.source.label] = value.strip()
+        elif record.url and (
+            record.rec_type == "revisit"
+            or (record.rec_type == "response" and looks_like_listing(record))
+        ):
+            # Read once the index can resolve revisits (a scheduled run's sitemaps are all
+            # revisits); in file order, so "first source wins" as in the crawl.
+            self._listings.append((record.source, record.offset))
+
+    def read_listings(self, index: ArchiveIndex) -> None:
+        """Take the hints of every archived sitemap and feed seen by :meth:`visit`."""
+        for source, offset in self._listings:
+            try:
+                record = read_record(source, offset)
+            except ArchiveError:
+                continue  # reported by the pass that found the record
+            if record.rec_type == "revisit":
+                record = index.resolve(record)
+            if record.payload is not None and looks_like_listing(record):
+                self._read_listing(record)
+        self._listings.clear()
+
+    def _read_listing(self, record: ArchivedRecord) -> None:
+        """A sitemap, else a feed (RSS, Atom, JSON Feed), else nothing."""
+        try:
+            body = decode_content(entity_body(record), record.header("Content-Encoding") or "")
+            if body[:2] == b"\x1f\x8b":
+                body = gzip.decompress(body)
+        except (OSError, ValueError, zlib.error, EOFError):
+            return
+        try:
+            entries = list(iter_sitemap(body))
+        except (NotASitemap, ValueError):
+            try:
+                entries = [
+                    SitemapEntry(loc=urljoin(record.url or "", e.link), lastmod=e.published)
+                    for e in iter_feed(body)
+                ]
+            except (NotAFeed, ValueError):
+                return
+        for entry in entries:
+            key = article_key(entry.loc)
+            # Same merge as the spiders: first source wins, news fields merged, lastmod kept.
+            hints = self.hints.setdefault(key, {"discovered_from": record.url})
+            news = entry.news
+            if news is not None:
+                hints.update(
+                    {
+                        k: v
+                        for k, v in {
+                            "news_title": news.title,
+                            "news_language": news.language,
+                            "news_publication_date": iso_utc(news.publication_date),
+                            "publication": news.publication,
+                        }.items()
+                        if v
+                    }
+                )
+            if entry.lastmod is not None:
+                hints.setdefault("lastmod", iso_utc(entry.lastmod))
+
+
+def looks_like_listing(record: ArchivedRecord) -> bool:
+    """A 200 response that may be a sitemap or a feed (by path or Content-Type)."""
+    if record.status != 200:
+        return False
+    path = urlsplit(record.url or "").path.lower()
+    kind = (record.header("Content-Type") or "").lower()
+    return (
+        path.endswith((".xml", ".xml.gz", ".json"))
+        or ("xml" in kind and "html" not in kind)
+        or "json" in kind
+    )
