@@ -29,7 +29,7 @@ from scrapy.utils.gz import gunzip
 from newsarchive import default_settings
 from newsarchive.discovery.dates import iso_utc, parse_day
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
-from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role
+from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role, source_rank
 from newsarchive.discovery.services import select_services
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.extensions.accounting import not_requested
@@ -41,11 +41,6 @@ from spiders.base import ArchiveSpiderMixin, strip_tracking
 DEFAULT_SITEMAP_ROLES = ("news", "latest")
 #: Where Pangea services publish their main RSS feed (``<link rel=alternate>`` on every page).
 PANGEA_FEED_PATH = "/api/"
-
-
-def _source_rank(url: str) -> int:
-    """News sitemaps first, then latest, then archive slices, then anything else (feeds)."""
-    return {"news": 0, "latest": 1, "archive": 2}.get(sitemap_role(url), 3)
 
 
 class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
@@ -182,7 +177,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         is_new = hints is None
         if hints is None:
             hints = self._hints[aid] = {"discovered_from": source}
-        elif _source_rank(source) < _source_rank(hints["discovered_from"]):
+        elif source_rank(source) < source_rank(hints["discovered_from"]):
             # Sitemaps answer in any order: name the most specific one, so that a live crawl
             # and its replay agree on where an article was found.
             hints["discovered_from"] = source

@@ -126,3 +126,23 @@ def test_entities_are_never_expanded():
 )
 def test_article_ids(url, expected):
     assert article_id(url) == expected
+
+
+def test_an_article_listed_twice_is_credited_to_the_most_specific_listing():
+    from newsarchive.discovery.pangea import source_rank
+
+    ranked = sorted(
+        [
+            "https://www.rferl.org/api/",
+            "https://www.rferl.org/sitemap_8_1.xml.gz",
+            "https://www.rferl.org/sitemap_8_latest.xml.gz",
+            "https://www.rferl.org/sitemap_8_news.xml.gz",
+        ],
+        key=source_rank,
+    )
+    assert [u.rsplit("/", 1)[-1] for u in ranked] == [
+        "sitemap_8_news.xml.gz",
+        "sitemap_8_latest.xml.gz",
+        "sitemap_8_1.xml.gz",
+        "",
+    ]

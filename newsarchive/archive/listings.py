@@ -24,6 +24,7 @@ from newsarchive.archive.reader import (
 )
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
+from newsarchive.discovery.pangea import source_rank
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.urlkey import article_key
 
@@ -109,8 +110,11 @@ class ArchiveContext:
                 return
         for entry in entries:
             key = article_key(entry.loc)
-            # Same merge as the spiders: first source wins, news fields merged, lastmod kept.
+            # Same merge as the spiders: the most specific listing (then the first) is the
+            # source, news fields merged, lastmod kept.
             hints = self.hints.setdefault(key, {"discovered_from": record.url})
+            if source_rank(record.url) < source_rank(hints["discovered_from"]):
+                hints["discovered_from"] = record.url
             news = entry.news
             if news is not None:
                 hints.update(

@@ -45,3 +45,12 @@ def sitemap_role(url: str) -> str:
     if suffix in ("news", "latest", "sections", "videos"):
         return suffix
     return "other"
+
+
+def source_rank(url: str) -> int:
+    """How specific a listing is: news sitemap 0, latest 1, archive slice 2, anything else 3.
+
+    An article listed twice is credited to the most specific listing, so ``discovered_from`` does
+    not depend on the order in which sitemaps happen to answer (live crawl, replay, reextract).
+    """
+    return {"news": 0, "latest": 1, "archive": 2}.get(sitemap_role(url), 3)
