@@ -135,8 +135,12 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         site = self.site_of(response)
         sitemaps: list[str] = []
         if response.status == 200 and isinstance(response, TextResponse):
-            listed = Protego.parse(response.text).sitemaps
-            sitemaps = [u for u in listed if site.on_site(u)]
+            for url in Protego.parse(response.text).sitemaps:
+                if site.on_site(url):
+                    sitemaps.append(url)
+                else:
+                    self.crawler.stats.inc_value("newsarchive/discovery/offsite_sitemap")
+                    not_requested(self.crawler, url, "offsite_sitemap")
         role = "sitemap:index"
         if not sitemaps:
             sitemaps, role = [site.origin("/sitemap.xml")], "sitemap:guess"
@@ -211,7 +215,12 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
             kind = (link.attrib.get("type") or "").split(";")[0].strip().lower()
             if "alternate" in rel and kind in FEED_TYPES:
                 advertised.append(response.urljoin(link.attrib["href"]))
-        feeds = [f for f in dict.fromkeys(advertised) if site.on_site(f)]
+        feeds = []
+        for url in dict.fromkeys(advertised):
+            if site.on_site(url):
+                feeds.append(url)
+            else:
+                not_requested(self.crawler, url, "offsite_url")
         self.crawler.stats.inc_value("newsarchive/discovery/feeds_advertised", len(feeds))
         for url in feeds:
             yield self._request(url, self.parse_feed, site, "feed", priority=50)
@@ -325,8 +334,8 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
             yield from self._follow(response, site, depth)
 
     def _follow(self, response: TextResponse, site: SiteConfig, depth: int) -> Iterator[Any]:
-        extractor = LinkExtractor(allow_domains=sorted(site.hosts), unique=True)
-        for link in extractor.extract_links(response):
+        # No allow_domains: an off-site link is reported (offsite_url) by _article_request.
+        for link in LinkExtractor(unique=True).extract_links(response):
             entry = SitemapEntry(loc=link.url)
             yield from self._article_request(entry, response.url, site, depth=depth + 1)
 

@@ -83,7 +83,12 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         robots = None
         if response.status == 200 and isinstance(response, TextResponse):
             robots = Protego.parse(response.text)
-            sitemaps = [u for u in robots.sitemaps if urlsplit(u).hostname == host]
+            for url in robots.sitemaps:
+                if urlsplit(url).hostname == host:
+                    sitemaps.append(url)
+                else:
+                    self.crawler.stats.inc_value("newsarchive/discovery/offsite_sitemap")
+                    not_requested(self.crawler, url, "offsite_sitemap")
         if not sitemaps:
             sitemaps = [f"https://{host}/sitemap.xml"]
             self.logger.info("No Sitemap line in %s; trying %s", response.url, sitemaps[0])
@@ -94,6 +99,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             agent = self.settings.get("USER_AGENT", "*")
             if robots is not None and not robots.can_fetch(feed, agent):
                 self.crawler.stats.inc_value("newsarchive/discovery/feed_disallowed")
+                not_requested(self.crawler, feed, "robots_disallowed")
                 self.logger.info("Not reading feed %s: disallowed by robots.txt", feed)
             else:
                 yield scrapy.Request(

@@ -17,7 +17,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from protego import Protego
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
@@ -70,22 +69,24 @@ def _errors(folder: Path) -> list[dict]:
     return [json.loads(x) for x in (folder / "errors.jsonl").read_text("utf-8").splitlines()]
 
 
-def listed_urls(site: Path) -> set[str]:
+def listed_urls(site: Path, hosts: str = SAMPLE_HOSTS) -> set[str]:
     """Every URL a ``since=2012-01-01`` crawl of the sample site comes to know, from the site's
-    own files: robots.txt, the feed the spider tries where robots.txt allows it, the sitemap
-    indexes, every child sitemap they list, and the entries of the child sitemaps the spider
-    reads (news, latest, slices changed since) unless the fault breaks it."""
+    own files: robots.txt, the feed the spider tries (or finds disallowed by robots.txt), the
+    sitemap indexes (an off-host one too, never read), every child sitemap they list, and the
+    entries of the child sitemaps the spider reads (news, latest, slices changed since) unless
+    the fault breaks it."""
     urls: set[str] = set()
-    for host in SAMPLE_HOSTS.split(","):
+    for host in hosts.split(","):
         urls.add(f"https://{host}/robots.txt")
+        urls.add(f"https://{host}/api/")
         robots = (site / host / "robots.txt").read_text("utf-8")
-        if Protego.parse(robots).can_fetch(f"https://{host}/api/", "newsarchive"):
-            urls.add(f"https://{host}/api/")
         for line in robots.splitlines():
             if line.lower().startswith("sitemap:"):
                 index = line.split(":", 1)[1].strip()
                 urls.add(index)
                 if host == "pressroom.rferl.org":  # an HTML page, not a sitemap (a failure)
+                    continue
+                if urlsplit(index).hostname != host:  # off-host: listed, not requested
                     continue
                 for child in iter_sitemap((site / host / "sitemap.xml").read_bytes()):
                     urls.add(child.loc)
@@ -135,7 +136,7 @@ def assert_every_discovered_url_is_accounted_for(result) -> dict[str, int]:
     """discovered = requested + not requested, each side summed from its reasons."""
     stats = result.stats
     get = lambda key: stats.get(f"newsarchive/accounting/{key}", 0)  # noqa: E731 - local alias
-    acc = {k: get(k) for k in (*OUTCOMES, "unaccounted")}
+    acc = {k: get(k) for k in (*OUTCOMES, "pending", "unaccounted")}
     assert acc["unaccounted"] == 0, result.log[-3000:]
     assert sum(acc.values()) == get("requested")
     assert acc["item"] == len(result.items)
@@ -230,6 +231,48 @@ def test_faulty_urls_end_in_errors_and_the_rest_in_items(crawl, sample_site):
     got = {item["article_id"] for item in crawl.items}
     assert got == expected - {"33421815", "33423710"}  # the flaky 503 was retried to an item
     assert "accounted URLs:" in crawl.stdout and "UNACCOUNTED" not in crawl.stdout
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_closespider_leaves_pending_urls_not_a_failure(sample_site, tmp_path):
+    """``CLOSESPIDER_ITEMCOUNT`` stops the run with requests queued: they are pending, the
+    identity still holds, and the run the user asked to stop early exits 0."""
+    with WebDouble(sample_site) as double:
+        result = run_crawl(
+            double, tmp_path, *CRAWL_ARGS, "-s", "CLOSESPIDER_ITEMCOUNT=3", run_id="early"
+        )
+    result.errors = _errors(result.folder) if (result.folder / "errors.jsonl").exists() else []
+    assert result.stats["finish_reason"] == "closespider_itemcount"
+    acc = assert_every_discovered_url_is_accounted_for(result)
+    pending = acc["newsarchive/accounting/pending"]
+    assert pending > 0
+    assert 3 <= len(result.items) < len(load_expected(sample_site)["articles"])
+    manifest = json.loads((result.folder / MANIFEST_FILENAME).read_text("utf-8"))
+    assert "unaccounted_urls" not in manifest["failures"]
+    assert result.returncode == 0, result.stdout[-2000:] + result.log[-3000:]
+    assert f"+ {pending} pending" in result.stdout
+
+
+@pytest.mark.slow
+def test_an_off_host_sitemap_line_in_robots_txt_is_counted(sample_site, tmp_path):
+    """rferl's robots.txt lists a sitemap on another host (never requested) and disallows the
+    feed: both are discovered URLs, not requested, each with its reason."""
+    host = "www.rferl.org"
+    site = tmp_path / "site"
+    shutil.copytree(sample_site / host, site / host)
+    robots = site / host / "robots.txt"
+    offsite = "https://elsewhere.example/sitemap.xml"
+    robots.write_text(robots.read_text("utf-8") + f"Sitemap: {offsite}\n", "utf-8")
+    with WebDouble(site) as double:
+        result = run_crawl(double, tmp_path / "out", "-a", f"sites={host}", "-a", f"since={SINCE}")
+    result.errors = _errors(result.folder) if (result.folder / "errors.jsonl").exists() else []
+    assert result.returncode == 0, result.stdout[-2000:] + result.log[-3000:]
+    acc = assert_every_discovered_url_is_accounted_for(result)
+    assert acc["newsarchive/accounting/not_requested/offsite_sitemap"] == 1
+    assert acc["newsarchive/accounting/not_requested/robots_disallowed"] == 1  # the /api/ feed
+    assert acc["newsarchive/accounting/discovered"] == len(listed_urls(site, host))
+    assert offsite in listed_urls(site, host)
+    assert "elsewhere.example" not in {r["host"] for r in result.requests}
 
 
 # -- components -------------------------------------------------------------------------------

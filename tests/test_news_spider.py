@@ -166,6 +166,8 @@ def test_wordpress_like_site(webdouble_factory, tmp_path):
     assert stats["newsarchive/accounting/unaccounted"] == 0
     assert stats["newsarchive/extract/not_article/no_article_body"] == 1  # /about/
     assert stats["newsarchive/discovery/feeds_advertised"] == 2
+    # The partner feed is listed on the home page, so discovered, and not requested: off-site.
+    assert stats["newsarchive/accounting/not_requested/offsite_url"] == 1
 
 
 @pytest.mark.slow
@@ -210,6 +212,8 @@ def test_sites_file_json_feed_link_following_and_since(webdouble_factory, tmp_pa
     stats = result.stats
     assert stats["newsarchive/discovery/sitemap_skipped/before_since"] == 2  # + page-sitemap
     assert stats["newsarchive/accounting/unaccounted"] == 0
+    # Off-site: the gazette's partner feed and a link to another paper from harbour's home page.
+    assert stats["newsarchive/accounting/not_requested/offsite_url"] == 2
     assert stats.get("newsarchive/errors/urls", 0) == 0  # guessed feed paths 404 quietly
     lines = Path(result.folder / "items.jsonl").read_text("utf-8").splitlines()
     assert len(lines) == 8

@@ -12,10 +12,12 @@ tag). Its fate is the strongest thing that happened to it, in this order: an ite
 duplicate (the dupe filter dropped it, or it redirected to a URL another request fetched).
 An archived article page that yields no item counts with the archived non-articles, by reason:
 ``unchanged_article`` (it says what an earlier item said), ``article_page`` (a 304 revisit).
-Anything else is *unaccounted*, a bug, and fails the run.
+A run stopped early (``CLOSESPIDER_*``, SIGTERM: any finish reason but ``finished``) leaves
+requests queued or in flight with no fate yet: those are *pending*, what the user asked for.
+In a run that finished, anything without a fate is *unaccounted*, a bug, and fails the run.
 
 Stats: ``newsarchive/accounting/discovered``, ``.../requested``, ``.../<outcome>[/<reason>]``,
-``.../not_requested[/<reason>]``.
+``.../pending``, ``.../not_requested[/<reason>]``.
 """
 
 from __future__ import annotations
@@ -157,12 +159,13 @@ class AccountingExtension:
         fate = self.fate
         return Counter(reason for url, reason in self.dropped.items() if url not in fate)
 
-    def totals(self) -> Counter[str]:
-        """``outcome`` and ``outcome/reason`` counts, plus ``unaccounted``."""
+    def totals(self, finished: bool = True) -> Counter[str]:
+        """``outcome`` and ``outcome/reason`` counts, plus the URLs without a fate: ``pending``
+        when the run was stopped early (``finished`` false), else ``unaccounted``."""
         counts: Counter[str] = Counter()
         for fate in self.fate.values():
             if fate is None:
-                counts["unaccounted"] += 1
+                counts["unaccounted" if finished else "pending"] += 1
                 continue
             counts[fate[0]] += 1
             counts[f"{fate[0]}/{fate[1]}"] += 1
@@ -170,34 +173,38 @@ class AccountingExtension:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
-        counts = self.totals()
+        counts = self.totals(finished=reason == "finished")
         dropped = self.not_requested_totals()
         not_requested = sum(dropped.values())
         stats.set_value(PREFIX + "discovered", len(self.fate) + not_requested)
         stats.set_value(PREFIX + "not_requested", not_requested)
-        for reason, value in dropped.items():
-            stats.set_value(f"{PREFIX}not_requested/{reason}", value)
+        for why, value in dropped.items():
+            stats.set_value(f"{PREFIX}not_requested/{why}", value)
         stats.set_value(PREFIX + "requested", len(self.fate))
-        for key in (*OUTCOMES, "unaccounted"):
+        for key in (*OUTCOMES, "pending", "unaccounted"):
             stats.set_value(PREFIX + key, counts.get(key, 0))
         for key, value in counts.items():
             if "/" in key:
                 stats.set_value(PREFIX + key, value)
         missing = [url for url, fate in self.fate.items() if fate is None]
+        pending = counts.get("pending", 0)
         logger.info(
             "Accounting: %d discovered = %d requested + %d not requested (%s)",
             len(self.fate) + not_requested,
             len(self.fate),
             not_requested,
-            ", ".join(f"{n} {reason}" for reason, n in sorted(dropped.items())) or "none",
+            ", ".join(f"{n} {why}" for why, n in sorted(dropped.items())) or "none",
         )
         logger.info(
             "Accounting: %d requested = %d items + %d errors + %d not articles + %d skipped"
-            " + %d duplicates + %d unaccounted",
+            " + %d duplicates + %d pending + %d unaccounted",
             len(self.fate),
             *(counts.get(k, 0) for k in OUTCOMES),
-            len(missing),
+            pending,
+            counts.get("unaccounted", 0),
         )
-        if missing:
+        if pending:
+            logger.info("Pending at close (%s): %d URLs, e.g. %s", reason, pending, missing[:5])
+        elif missing:
             logger.error("Unaccounted URLs (a newsarchive bug): %s", missing[:20])
             mark_failed(self.crawler, "unaccounted_urls")

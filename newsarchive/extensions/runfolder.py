@@ -92,6 +92,8 @@ def accounting_lines(stats: dict) -> list[str]:
         f" (errors.jsonl) + {get('not_article')} not articles + {get('skipped')} skipped"
         f" + {get('duplicate')} duplicates"
     )
+    if get("pending"):  # a run stopped early: queued or in flight at close
+        line += f" + {get('pending')} pending"
     if get("unaccounted"):
         line += f"   UNACCOUNTED: {get('unaccounted')}"
     if "newsarchive/accounting/discovered" not in stats:
