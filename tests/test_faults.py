@@ -333,8 +333,9 @@ def test_every_url_is_accounted_for(crawl):
     news = iter_sitemap((HOSTILE / HOST / "sitemap_9_news.xml").read_bytes())
     listed = {f"https://{HOST}/robots.txt", f"https://{HOST}/sitemap.xml", *children}
     listed |= {strip_tracking(entry.loc) for entry in news}
+    listed.add(f"https://{HOST}/api/")  # the feed, disallowed by robots.txt: not requested
     assert stats["newsarchive/accounting/discovered"] == len(listed)
-    assert dropped == {"offsite_url": 1}
+    assert dropped == {"offsite_url": 1, "robots_disallowed": 1}
 
 
 def test_every_failure_is_in_the_summary(crawl):

@@ -204,6 +204,7 @@ def test_sigterm_closes_cleanly_and_says_interrupted(slow_double, tmp_path, expe
     assert manifest["status"] == "interrupted"
     assert manifest["finish_reason"] == "shutdown"
     assert "interrupted" in manifest["failures"]
+    assert "unaccounted_urls" not in manifest["failures"]  # queued URLs are pending, not lost
     assert manifest["warcs"] and all(w["sha256"] for w in manifest["warcs"])
     warcio_check(folder)  # closed and renamed by the run itself, nothing to repair
     assert not (tmp_path / "rferl" / "latest").exists()  # only finished runs become latest
