@@ -106,7 +106,8 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
                     feed,
                     callback=self.parse_feed,
                     errback=self.discovery_failed,
-                    meta={"newsarchive_role": "feed"},
+                    # The feed path is Pangea's; a host without one (pressroom) is not a failure.
+                    meta={"newsarchive_role": "feed", "handle_httpstatus_list": [404, 410]},
                     priority=50,
                 )
 
@@ -239,6 +240,10 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status in (404, 410):
+            self.crawler.stats.inc_value("newsarchive/discovery/not_found")
+            self.logger.info("No feed at %s (HTTP %s)", response.url, response.status)
+            return
         try:
             entries = list(iter_feed(response.body))
         except NotAFeed as exc:

@@ -313,3 +313,12 @@ def test_feed_read_where_robots_allows_and_dash_o_still_works(sample_site, tmp_p
     # -O writes the same items as the run folder's items.jsonl.
     again = [json.loads(line) for line in extra.read_text("utf-8").splitlines()]
     assert again == result.items and again
+
+
+def test_errors_jsonl_holds_only_the_broken_sitemap(crawl):
+    errors = [json.loads(line) for line in (crawl.folder / "errors.jsonl").read_text().splitlines()]
+    assert [(e["url"], e["reason"]) for e in errors] == [
+        ("https://pressroom.rferl.org/sitemap.xml", "not_a_sitemap")
+    ]
+    # The pressroom has no Pangea feed: a 404 there is counted, not an error.
+    assert crawl.stats["newsarchive/discovery/not_found"] == 1
