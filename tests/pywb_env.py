@@ -3,7 +3,7 @@
 pywb's pins conflict with the project's (``cryptography<48``, ``pyOpenSSL<26.2``, ``brotlipy``,
 which would replace the ``brotli`` module Scrapy uses), so it gets a venv of its own, made once
 from ``tests/pywb-requirements.txt`` (exact pins) and reused while that file is unchanged.
-``.ci/run`` calls ``python -m tests.pywb_env`` before the tests so the install is a CI step,
+``./dev test`` calls ``python -m tests.pywb_env`` before pytest so the install is a setup step,
 not part of a test's time.
 """
 

@@ -4,7 +4,7 @@ pywb lives in its own virtualenv (its pins conflict with the project's: it needs
 ``cryptography<48``/``pyOpenSSL<26.2`` and ``brotlipy``, which would replace the ``brotli`` module
 Scrapy uses). The venv is made once from ``tests/pywb-requirements.txt`` (exact pins) at
 ``$NEWSARCHIVE_PYWB_VENV`` or ``<project venv>/pywb`` and reused. The browser is Debian's
-``chromium`` + ``chromium-driver`` (``.ci/run`` installs them), driven by Selenium: no browser
+``chromium`` + ``chromium-driver`` (``./dev test`` installs them), driven by Selenium: no browser
 download. The screenshot is kept as ``test-artifacts/browser-replay.png``.
 """
 
