@@ -20,7 +20,6 @@ from warcio.timeutils import datetime_to_iso_date
 #: Headers that describe the transfer, not the payload: if the stored bytes no longer match
 #: them, they are kept under this prefix (as Browsertrix and StormCrawler do).
 RENAMED_HEADER_PREFIX = "X-Crawler-"
-_TRANSFER_HEADERS = ("transfer-encoding", "content-length")
 #: Start of every metadata record's ``WARC-Target-URI`` (see :func:`metadata_target_uri`).
 METADATA_PREFIX = "metadata://newsarchive/"
 

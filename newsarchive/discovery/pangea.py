@@ -15,9 +15,6 @@ _NEVER_HOSTS = re.compile(
     r"(^|\.)(showcase\.pangea-cms\.com|pangea-cms\.com)$|(^|[.-])(preview|staging|stage|dev)[.-]"
 )
 
-#: Path prefixes of Pangea pages that are never articles.
-NON_ARTICLE_PREFIXES = ("/z/", "/p/", "/av/", "/amp/", "/embed/", "/api/", "/s", "/author/")
-
 
 def article_id(url: str) -> str | None:
     """The Pangea article id of an article URL, or None when the URL is not an article."""

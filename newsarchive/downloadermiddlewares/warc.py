@@ -8,7 +8,7 @@ them. The location of the response record is put in ``request.meta["newsarchive_
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,8 +174,3 @@ class WarcArchiveMiddleware:
         data = ItemAdapter(item).asdict()
         self.writer.write_metadata(item.url, item.warc.record_id, data)
         self.crawler.stats.inc_value("newsarchive/warc/metadata")
-
-
-def location_dict(location) -> dict:
-    """JSON-friendly dict of a record location (for logs and errors)."""
-    return asdict(location)
