@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import charset_normalizer
 import scrapy
 from scrapy.http import Response, TextResponse
 
@@ -21,27 +20,15 @@ from newsarchive.discovery.urlkey import TRACKING_PARAMS, strip_tracking  # noqa
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
 from newsarchive.extensions.errorlog import classify, report_failure
 from newsarchive.extensions.statestore import state_for
+from newsarchive.extraction.document import real_encoding
 from newsarchive.items import FetchedPage, WarcRef
 from newsarchive.runstatus import mark_failed
 from newsarchive.state import ArticleState, refetch_reason
 
 
 def body_encoding(response: TextResponse) -> str:
-    """The page's real encoding: a declared UTF-8 that does not decode is detected instead.
-
-    Servers label windows-1251 or other legacy bytes as UTF-8; Scrapy trusts the header and
-    decodes with replacement characters, so the text would be lost.
-    """
-    declared = response.encoding
-    if declared.replace("-", "").lower() != "utf8":
-        return declared
-    try:
-        response.body.decode("utf-8")
-    except UnicodeDecodeError:
-        best = charset_normalizer.from_bytes(response.body).best()
-        if best is not None:
-            return best.encoding
-    return declared
+    """The encoding to hand to extraction (see ``real_encoding``)."""
+    return real_encoding(response.body, response.encoding)
 
 
 def fetched_page(response: TextResponse, article_id: str | None) -> FetchedPage:

@@ -48,6 +48,7 @@ from newsarchive.discovery.urlkey import article_key
 from newsarchive.downloadermiddlewares.replay import warc_moment
 from newsarchive.extraction import bounded
 from newsarchive.extraction.bounded import FAILED, BoundedExtractor, ExtractionFailed, Outcome
+from newsarchive.extraction.document import real_encoding
 from newsarchive.items import FetchedPage, WarcRef
 from newsarchive.pipelines.extract import ExtractConfig, build_item
 
@@ -92,7 +93,7 @@ def submit(pool: BoundedExtractor, job: Job) -> Future[Outcome]:
         failed.set_exception(ExtractionFailed(FAILED, f"cannot decode body: {exc}"))
         return failed
     encoding, _ = html_to_unicode(job.content_type or None, body, auto_detect_fun=_auto_detect)
-    return pool.submit(body, encoding, job.url, job.hints)
+    return pool.submit(body, real_encoding(body, encoding), job.url, job.hints)
 
 
 def item_of(job: Job, fields: dict[str, Any]) -> dict[str, Any]:

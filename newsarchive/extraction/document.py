@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import charset_normalizer
 from lxml.html import HtmlElement
 from trafilatura import load_html
 from w3lib.encoding import html_to_unicode
@@ -20,6 +21,24 @@ def decode(html: str | bytes) -> str:
         return html
     _encoding, text = html_to_unicode(None, html, default_encoding="utf-8")
     return text
+
+
+def real_encoding(body: bytes, declared: str) -> str:
+    """The page's real encoding: a declared UTF-8 that does not decode is detected instead.
+
+    Servers label windows-1251 or other legacy bytes as UTF-8; trusting the label would decode
+    with replacement characters and lose the text. The crawl and ``scrapy reextract`` both use
+    this, so they read the same page the same way.
+    """
+    if declared.replace("-", "").replace("_", "").lower() != "utf8":
+        return declared
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        best = charset_normalizer.from_bytes(body).best()
+        if best is not None:
+            return best.encoding
+    return declared
 
 
 @lru_cache(maxsize=4)
