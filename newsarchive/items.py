@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsarchive.discovery.urlkey import article_key
-
 
 @dataclass
 class LegalNotice:
@@ -153,11 +151,6 @@ class ArticleItem:
     previous_digest: str | None = None
     """Content digest (``sha256:...``, see ``newsarchive.state.item_digest``) of the version
     this one replaces; null for version 1."""
-
-    def __post_init__(self) -> None:
-        # Derived here, so every way of building an item (crawl, reextract, extract) has it.
-        if self.article_key is None and self.url:
-            self.article_key = article_key(self.url, self.article_id)
 
 
 @dataclass

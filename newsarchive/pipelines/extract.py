@@ -23,6 +23,7 @@ from scrapy.utils.asyncio import is_asyncio_available
 from twisted.internet.threads import deferToThread
 
 from newsarchive import default_settings as defaults
+from newsarchive.discovery.urlkey import article_key
 from newsarchive.extraction.bounded import (
     BoundedExtractor,
     ExtractionFailed,
@@ -39,10 +40,12 @@ def build_item(page: FetchedPage, fields: dict[str, Any], run_id: str | None) ->
     """Merge what the crawl knows (URL, status, provenance) with what extraction found."""
     notice = fields.get("legal_notice")
     extractor = fields.get("extractor")
+    aid = fields.get("article_id") or page.article_id
     return ArticleItem(
         url=page.url,
         site=page.site,
-        article_id=fields.get("article_id") or page.article_id,
+        article_id=aid,
+        article_key=article_key(page.url, aid),
         canonical_url=fields.get("canonical_url"),
         language=fields.get("language"),
         title=fields.get("title"),
