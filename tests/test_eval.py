@@ -170,6 +170,71 @@ def test_split_selects_one_fixed_half_of_the_fundus_pages(tiny_corpora, capsys):
     assert "| fundus-parser-testdata (0) |" in capsys.readouterr().out
 
 
+def test_unreadable_corpus_entries_are_reported_and_the_rest_is_scored(tiny_corpora, capsys):
+    """A held-out corpus may hold pairs we have never seen: each one the harness cannot read is
+    named with its reason, and every readable page is still scored."""
+    fundus = tiny_corpora / "fundus-parser-testdata"
+    index = fundus / "INDEX.jsonl"
+    good = json.loads(index.read_text().splitlines()[0])
+    rows = [
+        {**good, "html": "xx/Missing_2024_01_01.html.gz"},  # file not there
+        {**good, "html": "xx/ExampleNews_2024_05_03.html.gz", "expected_key": "V9"},
+        {**good, "expected_json": "xx/Nobody.json"},
+    ]
+    lines = [json.dumps(r) for r in rows] + ["{not json"]
+    index.write_text(index.read_text() + "\n".join(lines) + "\n", "utf-8")
+    bench = tiny_corpora / "article-extraction-benchmark" / "html"
+    (bench / ("0" * 64 + ".html.gz")).write_bytes(b"<html>no truth for this one</html>")
+    truth_file = tiny_corpora / "article-extraction-benchmark" / "ground-truth.json"
+    truth = json.loads(truth_file.read_text())
+    truth["f" * 64] = {"url": "https://e.org/x", "articleBody": "text"}
+    truth_file.write_text(json.dumps(truth), "utf-8")
+    (bench / ("f" * 64 + ".html.gz")).write_bytes(gzip.compress(b"<html>" * 100)[:12])
+
+    report = evaluate(tiny_corpora, workers=1)
+
+    assert report.pages["fundus-parser-testdata"] == 1
+    assert report.pages["article-extraction-benchmark"] == 1
+    assert report.metrics["newsarchive"]["fundus-parser-testdata/title_exact"] == 1.0
+    joined = "\n".join(report.skipped)
+    assert len(report.skipped) == 6, joined
+    assert "Missing_2024_01_01.html.gz: cannot read" in joined
+    assert "ExampleNews_2024_05_03.html.gz: no expected output (KeyError: 'V9')" in joined
+    assert "Nobody.json" in joined
+    assert "INDEX.jsonl line 5: unreadable" in joined
+    assert f"{'0' * 64}.html.gz: no ground truth" in joined
+    assert f"{'f' * 64}.html.gz: cannot read (EOFError" in joined
+    assert eval_main(["--corpora", str(tiny_corpora), "--workers", "1"]) == 0
+    assert "6 corpus entries not scored:" in capsys.readouterr().out
+
+
+def test_a_page_a_system_cannot_finish_is_scored_wrong_not_dropped(tiny_corpora, monkeypatch):
+    """The time limit is real: a page that takes trafilatura well over the (lowered) limit
+    fails for both systems, counts as a miss on every field, and the run goes on."""
+    monkeypatch.setattr("newsarchive.eval.systems.PAGE_TIMEOUT", 1.0)
+    fundus = tiny_corpora / "fundus-parser-testdata"
+    paragraphs = "".join(f"<p>{'word ' * 40}{i}</p>" for i in range(30000))
+    slow = (
+        f"<html><head><title>Slow</title></head><body><article>{paragraphs}</article></body></html>"
+    )
+    write_gz(fundus / "xx" / "Slow_2024_05_03.html.gz", slow.encode())
+    index = fundus / "INDEX.jsonl"
+    row = {**json.loads(index.read_text().splitlines()[0]), "html": "xx/Slow_2024_05_03.html.gz"}
+    index.write_text(index.read_text() + json.dumps(row) + "\n", "utf-8")
+
+    report = evaluate(tiny_corpora, workers=1)
+
+    assert report.pages["fundus-parser-testdata"] == 2
+    for system in ("newsarchive", "trafilatura"):
+        assert report.errors[system] == [
+            "fundus-parser-testdata xx/Slow_2024_05_03.html.gz: PageTimeout: no result after 1 s"
+        ]
+    # The quick page's title is right for newsarchive only (trafilatura keeps "| Example News").
+    assert report.metrics["newsarchive"]["fundus-parser-testdata/title_exact"] == 0.5
+    assert report.metrics["newsarchive"]["fundus-parser-testdata/authors"] == 0.5
+    assert report.metrics["newsarchive"]["article-extraction-benchmark/body_f1"] > 0.99
+
+
 # -- the gate --------------------------------------------------------------------------------------
 
 

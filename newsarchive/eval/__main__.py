@@ -47,6 +47,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(format_table(report))
     print(f"\n{sum(report.pages.values())} pages from {root}, {time.monotonic() - started:.0f} s")
+    for system, errors in report.errors.items():
+        if errors:
+            print(f"{system} failed on {len(errors)} pages (scored as wrong):")
+            for error in errors:
+                print(f"  {error}")
+    if report.skipped:
+        print(f"{len(report.skipped)} corpus entries not scored:")
+        for reason in report.skipped:
+            print(f"  {reason}")
     if args.misses:
         for system, misses in report.misses.items():
             print(f"\n{system}: {len(misses)} misses")

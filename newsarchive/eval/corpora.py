@@ -70,16 +70,34 @@ def _gunzip(path: Path) -> bytes:
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
 
 
-def benchmark_pages(root: Path) -> Iterator[Page]:
-    """article-extraction-benchmark: ``html/<sha256(url)>.html.gz`` + ``ground-truth.json``."""
+def _read(path: Path, corpus: str, problems: list[str]) -> bytes | None:
+    """The page's bytes, or ``None`` with the reason added to ``problems``."""
+    try:
+        return _gunzip(path)
+    except (OSError, EOFError) as exc:
+        problems.append(f"{corpus} {path.name}: cannot read ({type(exc).__name__}: {exc})")
+        return None
+
+
+def benchmark_pages(root: Path, problems: list[str] | None = None) -> Iterator[Page]:
+    """article-extraction-benchmark: ``html/<sha256(url)>.html.gz`` + ``ground-truth.json``.
+
+    A page that cannot be scored (no ground truth, unreadable file) is not yielded; why is
+    appended to ``problems``, so the caller can say how many pages the table leaves out."""
+    problems = problems if problems is not None else []
     folder = root / BENCHMARK
     truth = json.loads((folder / "ground-truth.json").read_text("utf-8"))
     for path in sorted((folder / "html").glob("*.html.gz")):
         key = path.name.split(".", 1)[0]
-        if key not in truth:
+        item = truth.get(key)
+        if not item or "articleBody" not in item:
+            problems.append(f"{BENCHMARK} {path.name}: no ground truth for this page")
             continue
-        item = truth[key]
-        yield Page(BENCHMARK, key[:12], item["url"], _gunzip(path), {"text": item["articleBody"]})
+        html = _read(path, BENCHMARK, problems)
+        if html is not None:
+            yield Page(
+                BENCHMARK, key[:12], item.get("url", ""), html, {"text": item["articleBody"]}
+            )
 
 
 def fundus_body(body: dict[str, Any]) -> str:
@@ -105,36 +123,60 @@ def fundus_truth(expected: dict[str, Any]) -> dict[str, Any]:
     return truth
 
 
-def fundus_pages(root: Path, split: str | None = None) -> Iterator[Page]:
+def fundus_pages(
+    root: Path, split: str | None = None, problems: list[str] | None = None
+) -> Iterator[Page]:
     """fundus-parser-testdata: the pairs listed in ``INDEX.jsonl`` (only one half of them when
-    ``split`` names one, see :func:`split_of`)."""
+    ``split`` names one, see :func:`split_of`). A listed pair that cannot be read (missing file,
+    missing version key, bad line) is reported in ``problems`` and not yielded."""
+    problems = problems if problems is not None else []
     folder = root / FUNDUS
     expectations: dict[str, dict[str, Any]] = {}
-    for line in (folder / "INDEX.jsonl").read_text("utf-8").splitlines():
+    lines = (folder / "INDEX.jsonl").read_text("utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        if split is not None and split_of(row["html"]) != split:
+        try:
+            row = json.loads(line)
+            html_name, name, key = row["html"], row["expected_json"], row["expected_key"]
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(f"{FUNDUS} INDEX.jsonl line {number}: unreadable ({exc!r})")
             continue
-        name = row["expected_json"]
-        if name not in expectations:
-            expectations[name] = json.loads((folder / name).read_text("utf-8"))
-        expected = expectations[name][row["expected_key"]]
-        html = _gunzip(folder / row["html"])
-        yield Page(FUNDUS, row["html"], row["url"], html, fundus_truth(expected))
+        if split is not None and split_of(html_name) != split:
+            continue
+        try:
+            if name not in expectations:
+                expectations[name] = json.loads((folder / name).read_text("utf-8"))
+            expected = expectations[name][key]
+        except (OSError, ValueError, KeyError) as exc:
+            problems.append(
+                f"{FUNDUS} {html_name}: no expected output ({type(exc).__name__}: {exc})"
+            )
+            continue
+        html = _read(folder / html_name, FUNDUS, problems)
+        if html is not None:
+            yield Page(FUNDUS, html_name, row.get("url", ""), html, fundus_truth(expected))
 
 
-def pangea_pages(root: Path) -> Iterator[Page]:
-    """The Pangea pages: each ``*.expected.json`` (fundus or benchmark shape) + the legacy page."""
+def pangea_pages(root: Path, problems: list[str] | None = None) -> Iterator[Page]:
+    """The Pangea pages: each ``*.expected.json`` (fundus or benchmark shape) + the legacy page;
+    a pair that cannot be read is reported in ``problems``."""
+    problems = problems if problems is not None else []
     folder = root / PANGEA
     for path in sorted(folder.glob("*.expected.json")):
-        expected = json.loads(path.read_text("utf-8"))
-        html = _gunzip(folder / path.name.replace(".expected.json", ".html.gz"))
+        try:
+            expected = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            problems.append(f"{PANGEA} {path.name}: unreadable ({type(exc).__name__}: {exc})")
+            continue
+        html = _read(folder / path.name.replace(".expected.json", ".html.gz"), PANGEA, problems)
+        if html is None:
+            continue
         if "articleBody" in expected:
             truth = {"text": expected["articleBody"]}
         else:
             truth = fundus_truth(expected)
-        yield Page(PANGEA, path.name.split(".expected")[0], expected["url"], html, truth)
+        yield Page(PANGEA, path.name.split(".expected")[0], expected.get("url", ""), html, truth)
     legacy = folder / LEGACY_RFERL["file"]
     if legacy.is_file():
         name = LEGACY_RFERL["file"].removesuffix(".html.gz")

@@ -53,11 +53,15 @@ PANGEA_TEXT_F1 = 0.99
 
 @dataclass
 class Report:
-    """Metric values per system (``metrics[system][name]``), page counts, and every miss."""
+    """Metric values per system (``metrics[system][name]``), page counts, every miss, the pages
+    a system failed on (``errors``: scored as wrong, not dropped) and the corpus entries that
+    could not be scored at all (``skipped``, with the reason)."""
 
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     pages: dict[str, int] = field(default_factory=dict)
     misses: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
 
 
 def normalize(value: str | None) -> str:
@@ -97,6 +101,13 @@ def _run(pages: Iterable[Page], workers: int) -> list[tuple[Page, dict[str, Pred
         return [_predict_page(page) for page in pages]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_predict_page, pages, chunksize=4))
+
+
+def _note_errors(corpus: str, results, report: Report) -> None:
+    for page, preds in results:
+        for system, prediction in preds.items():
+            if prediction.error:
+                report.errors[system].append(f"{corpus} {page.name}: {prediction.error}")
 
 
 def _rate(hits: list[bool]) -> float:
@@ -198,10 +209,20 @@ def evaluate(root: Path, workers: int | None = None, split: str | None = None) -
             "or set NEWSARCHIVE_CORPORA to the shared corpora"
         )
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    report = Report(metrics={s: {} for s in SYSTEMS}, misses={s: [] for s in SYSTEMS})
-    _score_benchmark(_run(benchmark_pages(root), workers), report)
-    _score_fundus(_run(fundus_pages(root, split), workers), report)
-    _score_pangea(_run(pangea_pages(root), workers), report)
+    report = Report(
+        metrics={s: {} for s in SYSTEMS},
+        misses={s: [] for s in SYSTEMS},
+        errors={s: [] for s in SYSTEMS},
+    )
+    corpora = (
+        (BENCHMARK, benchmark_pages(root, report.skipped), _score_benchmark),
+        (FUNDUS, fundus_pages(root, split, report.skipped), _score_fundus),
+        (PANGEA, pangea_pages(root, report.skipped), _score_pangea),
+    )
+    for corpus, pages, score_corpus in corpora:
+        results = _run(pages, workers)
+        _note_errors(corpus, results, report)
+        score_corpus(results, report)
     return report
 
 
