@@ -4,6 +4,8 @@ warcio does the parsing; this module adds what replay needs on top: one iterator
 record, whole-file gzip, uncompressed, ARC and WACZ inputs, and one :class:`ArchiveError` (file,
 offset, problem) for every kind of malformed input, because a traceback from deep inside a parser
 helps no archivist. Lookups by URL and revisit resolution are in :mod:`newsarchive.archive.index`.
+A record without a ``WARC-Record-ID`` of its own (every ARC record) gets a stable one
+(:func:`derived_record_id`), so items and replay can name it the same way on every read.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import functools
 import gzip
 import io
+import uuid
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -30,6 +33,9 @@ RESPONSE_TYPES = ("response", "revisit")
 _ZIP_MAGIC = b"PK\x03\x04"
 _LZ4_MAGIC = b"\x04\x22\x4d\x18"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: Namespace of :func:`derived_record_id`. Never change it: every derived id would change with it.
+#: (It is ``uuid5(NAMESPACE_URL, "newsarchive:derived-record-id")``, written out.)
+RECORD_ID_NAMESPACE = uuid.UUID("60d46838-211e-50d7-bf32-93f670127f93")
 
 
 class ArchiveError(Exception):
@@ -78,6 +84,8 @@ class ArchivedRecord:
     url: str | None
     date: str | None
     record_id: str | None
+    """``WARC-Record-ID``; derived from file name, offset, URI and date when the record has
+    none (ARC records, WARC records missing the header): :func:`derived_record_id`."""
     payload_digest: str | None
     refers_to: str | None = None
     refers_to_uri: str | None = None
@@ -248,7 +256,12 @@ def _quiet() -> Iterator[io.StringIO]:
 
 @functools.lru_cache(maxsize=64)
 def is_arc(source: RecordSource) -> bool:
-    """An ARC file (its first record is the ``filedesc://`` header), gzip or not."""
+    """An ARC file, gzip or not: one whose records warcio read do not start with ``WARC/``.
+
+    That is the ``filedesc://`` header normally; a file that lacks it (jwat's
+    ``invalid-arcfile-record-then-garbage.arc``) starts with an ARC URL line, and warcio reads
+    its records as ARC all the same, random ids included.
+    """
     try:
         with open_source(source) as stream:
             head = stream.read(512)
@@ -256,7 +269,8 @@ def is_arc(source: RecordSource) -> bool:
             head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
     except (OSError, zlib.error, zipfile.BadZipFile):
         return False
-    return head.lstrip().startswith(b"filedesc://")
+    head = head.lstrip()
+    return bool(head) and not head.startswith(b"WARC/")
 
 
 def _arc_shortfall(record, data: bytes, short: int) -> tuple[bytes, int]:
@@ -274,6 +288,24 @@ def _arc_shortfall(record, data: bytes, short: int) -> tuple[bytes, int]:
     whole, rest = data[: int(declared)], data[int(declared) :]
     # The ARC record separator ("\n") was read as part of the too-long record: not payload.
     return (whole, 0) if not rest.strip(b"\r\n") else (data, short)
+
+
+def derived_record_id(filename: str, offset: int, url: str | None, date: str | None) -> str:
+    """A ``WARC-Record-ID`` for a record that has none: ``<urn:uuid:...>``, a uuid5 over the
+    file name, the record's offset and its target URI and date.
+
+    warcio makes up a random id for every ARC record on every read, so items rebuilt twice
+    from one ARC file would name its records differently. The parts are what the items already
+    use to point at a record (``warc.filename``, ``warc.offset``) plus what the record says it
+    is: the file *name*, not its path, so a moved or mounted copy keeps its ids; the offset,
+    the one thing unique within a file (ARC dates have one-second precision, and a crawler may
+    capture a URL twice in that second); URI and date, so two different files that happen to
+    share a name (``example.arc``) only collide where the record is the same capture anyway.
+    Not the payload: ids must not depend on whether payloads are read, nor cost a digest.
+    A recompressed or renamed copy has other offsets or another name, so other ids.
+    """
+    key = "\n".join((filename, str(offset), url or "", date or ""))
+    return f"<urn:uuid:{uuid.uuid5(RECORD_ID_NAMESPACE, key)}>"
 
 
 def _convert(iterator, record, source: RecordSource, payloads: bool, noise) -> ArchivedRecord:
@@ -316,14 +348,18 @@ def _convert(iterator, record, source: RecordSource, payloads: bool, noise) -> A
     url = headers.get_header("WARC-Target-URI")
     if url:
         url = url.strip().strip("<>")
+    date = headers.get_header("WARC-Date")
+    record_id = headers.get_header("WARC-Record-ID")
+    if not (record_id or "").strip() or is_arc(source):  # ARC: warcio's id is new on every read
+        record_id = derived_record_id(source.filename, offset, url, date)
     return ArchivedRecord(
         source=source,
         offset=offset,
         length=length,
         rec_type=rec_type,
         url=url or None,
-        date=headers.get_header("WARC-Date"),
-        record_id=headers.get_header("WARC-Record-ID"),
+        date=date,
+        record_id=record_id,
         payload_digest=headers.get_header("WARC-Payload-Digest"),
         refers_to=headers.get_header("WARC-Refers-To"),
         refers_to_uri=headers.get_header("WARC-Refers-To-Target-URI"),
