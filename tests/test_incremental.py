@@ -20,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.archive.records import NOT_MODIFIED_PROFILE
 from newsarchive.downloadermiddlewares.conditional import ConditionalRequestMiddleware
-from newsarchive.extensions.manifest import ManifestExtension
+from newsarchive.extensions.manifest import DEPRECATED_COUNTS, ManifestExtension, run_counts
 from newsarchive.extensions.statestore import StateStoreExtension
 from newsarchive.pipelines.dedupe import DedupePipeline
 from newsarchive.state import item_digest
@@ -200,7 +200,8 @@ def test_manifest_counts(runs):
     manifest = json.loads((runs["third"].folder / "manifest.json").read_text("utf-8"))
     assert manifest["status"] == "finished" and manifest["interrupted"] is False
     counts = manifest["counts"]
-    assert counts["discovered"] == 16
+    assert counts["articles_discovered"] == 16
+    assert counts["discovered"] == counts["articles_discovered"]  # deprecated alias, one release
     assert counts["changed"] == 1 and counts["new"] == 0
     assert counts["fetched"] == 1 and counts["known_skipped"] == 15
     assert manifest["items"]["count"] == 1
@@ -211,6 +212,20 @@ def test_manifest_counts(runs):
         data = (runs["third"].folder / warc["file"]).read_bytes()
         assert warc["size"] == len(data)
         assert warc["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_manifest_articles_discovered_counts_articles_not_every_url():
+    """The accounting's ``discovered`` counts every URL (sitemaps, robots.txt); the manifest's
+    ``articles_discovered`` only articles, and the deprecated ``discovered`` key says the same."""
+    stats = {
+        "newsarchive/discovery/articles": 3,
+        "newsarchive/discovery/known_skipped": 12,
+        "newsarchive/accounting/discovered": 40,
+    }
+    counts = run_counts(stats)
+    assert counts["articles_discovered"] == 15 and counts["known_skipped"] == 12
+    for old, new in DEPRECATED_COUNTS.items():
+        assert counts[old] == counts[new]
 
 
 @pytest.mark.parametrize(

@@ -134,12 +134,23 @@ def failed_urls(stats: dict[str, Any]) -> int:
     )
 
 
+#: Manifest count keys kept under an old name for one release, and the key that replaces each.
+DEPRECATED_COUNTS = {"discovered": "articles_discovered"}
+
+
 def run_counts(stats: dict[str, Any]) -> dict[str, int]:
-    """The manifest's counts, from the stats of the run."""
+    """The manifest's counts, from the stats of the run.
+
+    ``articles_discovered`` counts articles (requested + known and not re-fetched), unlike the
+    accounting's ``discovered`` (every URL: sitemaps, robots.txt, ...). It was called
+    ``discovered``, a key kept with the same value for one release (:data:`DEPRECATED_COUNTS`)
+    so that cron users' scripts reading it do not break.
+    """
     requested = int(stats.get("newsarchive/discovery/articles", 0))
     known = int(stats.get("newsarchive/discovery/known_skipped", 0))
     return {
-        "discovered": requested + known,
+        "articles_discovered": requested + known,
+        "discovered": requested + known,  # deprecated: articles_discovered
         "known_skipped": known,
         "fetched": int(stats.get("newsarchive/conditional/fetched", 0)),
         "not_modified": int(stats.get("newsarchive/conditional/not_modified", 0)),
