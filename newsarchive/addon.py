@@ -43,6 +43,8 @@ EXTENSIONS = {
     f"{_PKG}.extensions.accounting.AccountingExtension": 520,
 }
 SCRAPY_RETRY_MIDDLEWARE = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
+SCRAPY_ROBOTSTXT_MIDDLEWARE = "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"
+SHARED_ROBOTSTXT_MIDDLEWARE = f"{_PKG}.downloadermiddlewares.robotstxt.SharedRobotsTxtMiddleware"
 BACKOFF_MIDDLEWARE = f"{_PKG}.downloadermiddlewares.backoff.BackoffRetryMiddleware"
 WIRE_HEADERS_HANDLER = f"{_PKG}.downloadhandlers.wireheaders.WireHeadersDownloadHandler"
 DURABLE_FEED_STORAGE = f"{_PKG}.extensions.feedstorage.DurableFileFeedStorage"
@@ -92,6 +94,10 @@ class NewsarchiveAddon:
         ):  # the backoff subclass takes Scrapy's retry middleware's place (550)
             settings["DOWNLOADER_MIDDLEWARES"][SCRAPY_RETRY_MIDDLEWARE] = None
             settings["DOWNLOADER_MIDDLEWARES"][BACKOFF_MIDDLEWARE] = 550
+        # In Scrapy's place (100): robots.txt rules from the spider's own robots.txt request,
+        # not a second download of it (still only with ROBOTSTXT_OBEY).
+        settings["DOWNLOADER_MIDDLEWARES"][SCRAPY_ROBOTSTXT_MIDDLEWARE] = None
+        settings["DOWNLOADER_MIDDLEWARES"][SHARED_ROBOTSTXT_MIDDLEWARE] = 100
         # Unbuffered item lines: a killed run loses no item it already reported.
         storages = settings["FEED_STORAGES"]
         for scheme in ("", "file"):
