@@ -12,6 +12,7 @@ from __future__ import annotations
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction, extract_metadata
 
+from newsarchive.extraction.continued import continue_body
 from newsarchive.extraction.dates import Stamp, parse_stamp
 from newsarchive.extraction.metadata import Facts, split_names, split_tags, unique
 from newsarchive.extraction.text import clean_space, join_paragraphs
@@ -39,7 +40,8 @@ def captions(tree: HtmlElement) -> set[str]:
 
 
 def body_text(tree: HtmlElement, url: str | None) -> str:
-    """trafilatura's main text, one paragraph per output line, captions dropped.
+    """trafilatura's main text, one paragraph per output line, captions dropped, a body split
+    into several containers read to its end (:mod:`newsarchive.extraction.continued`).
 
     trafilatura copies the tree it is given, so the shared tree stays intact.
     """
@@ -47,7 +49,8 @@ def body_text(tree: HtmlElement, url: str | None) -> str:
     raw = getattr(document, "text", None) or ""
     skip = captions(tree)
     lines = [clean_space(line) for line in raw.splitlines()]
-    return join_paragraphs([line for line in lines if line and line not in skip])
+    lines = [line for line in lines if line and line not in skip]
+    return join_paragraphs(continue_body(tree, lines, skip) if lines else lines)
 
 
 def facts(tree: HtmlElement, url: str | None) -> Facts:
