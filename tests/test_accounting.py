@@ -141,7 +141,7 @@ def assert_every_discovered_url_is_accounted_for(result) -> dict[str, int]:
     assert sum(acc.values()) == get("requested")
     assert acc["item"] == len(result.items)
     assert acc["error"] == len(result.errors)
-    for outcome in ("not_article", "skipped", "error", "not_requested"):
+    for outcome in ("unchanged", "not_article", "skipped", "error", "not_requested"):
         prefix = f"newsarchive/accounting/{outcome}/"
         assert sum(v for k, v in stats.items() if k.startswith(prefix)) == get(outcome), outcome
     assert get("discovered") == get("requested") + get("not_requested")
@@ -200,7 +200,12 @@ def test_unchanged_articles_of_a_full_recrawl_are_not_errors(runs):
     assert full.items == []  # every article says what its first item said
     unchanged = full.stats["newsarchive/dedupe/unchanged"]
     assert unchanged == len(first.items)
-    assert acc["newsarchive/accounting/not_article/unchanged_article"] == unchanged
+    # Articles whose earlier item stands: unchanged (a 200 with the same content), not errors
+    # and not "not articles".
+    assert acc["newsarchive/accounting/unchanged"] == unchanged
+    assert acc["newsarchive/accounting/unchanged/same_content"] == unchanged
+    assert not any(k.startswith("newsarchive/accounting/not_article/unchanged") for k in acc)
+    assert f"{len(full.items)} items + {unchanged} unchanged + " in full.stdout
     # errors.jsonl holds the same faults as the first run's, and no "unchanged" drop.
     assert sorted((e["origin"], e["reason"]) for e in full.errors) == sorted(
         (e["origin"], e["reason"]) for e in first.errors

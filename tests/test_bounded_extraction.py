@@ -268,5 +268,5 @@ def test_crawl_records_a_hanging_page_as_failed_and_accounts_for_it(tmp_path):
     assert stats["newsarchive/accounting/error/extraction_timeout"] == 1
     assert stats["newsarchive/accounting/requested"] == sum(
         stats[f"newsarchive/accounting/{outcome}"]
-        for outcome in ("item", "error", "not_article", "skipped", "duplicate")
+        for outcome in ("item", "unchanged", "error", "not_article", "skipped", "duplicate")
     )

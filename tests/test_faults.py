@@ -310,7 +310,7 @@ def test_every_url_is_accounted_for(crawl):
     stats = crawl.stats
     parts = [
         stats[f"newsarchive/accounting/{k}"]
-        for k in ("item", "error", "not_article", "skipped", "duplicate")
+        for k in ("item", "unchanged", "error", "not_article", "skipped", "duplicate")
     ]
     assert stats["newsarchive/accounting/unaccounted"] == 0
     assert sum(parts) == stats["newsarchive/accounting/requested"]

@@ -6,12 +6,21 @@ with :func:`not_requested` (``duplicate_article``, ``before_since``, ``known_ski
 the requests are seen here when scheduled. So ``discovered = requested + not requested``.
 
 Each request is tagged with its origin URL when first scheduled (retries and redirects keep the
-tag). Its fate is the strongest thing that happened to it, in this order: an item; a line in
-``errors.jsonl``; an archived response that is not an article (counted by reason: ``robots``,
-``sitemap:news``, ``not_html``, the extractor's verdict, ...); a robots.txt or off-scope skip; a
-duplicate (the dupe filter dropped it, or it redirected to a URL another request fetched).
-An archived article page that yields no item counts with the archived non-articles, by reason:
-``unchanged_article`` (it says what an earlier item said), ``article_page`` (a 304 revisit).
+tag). Its fate is the strongest thing that happened to it, in this order: an item; an unchanged
+article; a line in ``errors.jsonl``; an archived response that is not an article (counted by
+reason: ``robots``, ``sitemap:news``, ``not_html``, the extractor's verdict, ...); a robots.txt
+or off-scope skip; a duplicate (the dupe filter dropped it, or it redirected to a URL another
+request fetched). So ``requested = item + unchanged + error + not_article + skipped + duplicate``
+(+ ``pending`` + ``unaccounted``, below).
+
+An *unchanged* article is an article, archived (as a revisit, mostly), whose earlier item
+stands, so it yields none; it is neither a failure nor a non-article. By reason:
+``not_modified`` (the server answered our conditional request with 304, and the state store
+holds an item of the article) and ``same_content`` (a 200 whose item says what an item already
+said: an earlier run's, or this run's under another URL;
+:class:`newsarchive.pipelines.dedupe.UnchangedArticle`). A 304 for a page that never gave an
+item (a live blog, a media page: the extractor said "not an article") stays what it was:
+``not_article/not_modified``.
 A run stopped early (``CLOSESPIDER_*``, SIGTERM: any finish reason but ``finished``) leaves
 requests queued or in flight with no fate yet: those are *pending*, what the user asked for.
 In a run that finished, anything without a fate is *unaccounted*, a bug, and fails the run.
@@ -35,20 +44,23 @@ from scrapy.utils.url import url_is_from_any_domain
 from w3lib.url import safe_url_string
 
 from newsarchive import default_settings as defaults
+from newsarchive.downloadermiddlewares.conditional import REVISIT_OF_KEY, request_key
 from newsarchive.extensions.errorlog import (
     NOT_ARTICLE_PREFIX,
     ORIGIN_KEY,
     report_error,
     url_outcome,
 )
+from newsarchive.extensions.statestore import state_for
 from newsarchive.pipelines.dedupe import UnchangedArticle
 from newsarchive.runstatus import mark_failed
+from newsarchive.state import ArticleState
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "newsarchive/accounting/"
 #: Outcomes from strongest to weakest; a URL ends in the strongest one it reached.
-OUTCOMES = ("item", "error", "not_article", "skipped", "duplicate")
+OUTCOMES = ("item", "unchanged", "error", "not_article", "skipped", "duplicate")
 _RANK = {name: i for i, name in enumerate(OUTCOMES)}
 _SLUG = re.compile(r"[^a-z0-9_:-]+")
 #: Sent by :func:`not_requested`: ``url``, ``reason``.
@@ -71,6 +83,14 @@ def _in_scope(url: str, spider: Spider) -> bool:
 
 def _slug(text: str) -> str:
     return _SLUG.sub("_", text.lower()).strip("_")[:40] or "unknown"
+
+
+def not_modified_fate(known: ArticleState | None) -> tuple[str, str]:
+    """Fate of a 304 to our conditional request: the stored version stands, so an article with
+    an item is unchanged; a page that gave none (not an article last time) still gives none."""
+    if known is not None and (known.version > 0 or known.item_digest):
+        return "unchanged", "not_modified"
+    return "not_article", "not_modified"
 
 
 class AccountingExtension:
@@ -129,6 +149,13 @@ class AccountingExtension:
             self._set(origin, "duplicate", "redirect" if "redirect_urls" in request.meta else "url")
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        if response.status == 304 and REVISIT_OF_KEY in request.meta:
+            # Our conditional request (only those carry REVISIT_OF_KEY; a 304 nobody asked for
+            # goes on to HttpError and its errback, an error).
+            store, key = state_for(self.crawler), request_key(request.meta)
+            known = store.article(key) if store is not None and key else None
+            self._set(self._origin(request), *not_modified_fate(known))
+            return
         role = request.meta.get("newsarchive_role")
         if role is None:
             role = "article_page" if isinstance(response, TextResponse) else "not_html"
@@ -142,7 +169,7 @@ class AccountingExtension:
     ) -> None:
         message = str(exception)
         if isinstance(exception, UnchangedArticle):  # archived; says what an earlier item said
-            self._set(self._origin(response.request), "not_article", "unchanged_article")
+            self._set(self._origin(response.request), "unchanged", "same_content")
         elif message.startswith(NOT_ARTICLE_PREFIX):
             reason = message.partition("(")[2].partition(")")[0] or "not_article"
             self._set(self._origin(response.request), "not_article", _slug(reason))
@@ -196,8 +223,8 @@ class AccountingExtension:
             ", ".join(f"{n} {why}" for why, n in sorted(dropped.items())) or "none",
         )
         logger.info(
-            "Accounting: %d requested = %d items + %d errors + %d not articles + %d skipped"
-            " + %d duplicates + %d pending + %d unaccounted",
+            "Accounting: %d requested = %d items + %d unchanged + %d errors + %d not articles"
+            " + %d skipped + %d duplicates + %d pending + %d unaccounted",
             len(self.fate),
             *(counts.get(k, 0) for k in OUTCOMES),
             pending,

@@ -88,7 +88,8 @@ def accounting_lines(stats: dict) -> list[str]:
         return []
     get = lambda key: stats.get(f"newsarchive/accounting/{key}", 0)  # noqa: E731 - local alias
     line = (
-        f"  accounted URLs:  {get('requested')} = {get('item')} items + {get('error')} errors"
+        f"  accounted URLs:  {get('requested')} = {get('item')} items"
+        f" + {get('unchanged')} unchanged + {get('error')} errors"
         f" (errors.jsonl) + {get('not_article')} not articles + {get('skipped')} skipped"
         f" + {get('duplicate')} duplicates"
     )
