@@ -15,6 +15,7 @@ from trafilatura import bare_extraction, extract_metadata
 from newsarchive.extraction.continued import continue_body
 from newsarchive.extraction.dates import Stamp, parse_stamp
 from newsarchive.extraction.metadata import Facts, split_names, split_tags, unique
+from newsarchive.extraction.teasers import drop_teasers
 from newsarchive.extraction.text import clean_space, join_paragraphs
 
 TRAFILATURA_OPTIONS = {
@@ -41,7 +42,8 @@ def captions(tree: HtmlElement) -> set[str]:
 
 def body_text(tree: HtmlElement, url: str | None) -> str:
     """trafilatura's main text, one paragraph per output line, captions dropped, a body split
-    into several containers read to its end (:mod:`newsarchive.extraction.continued`).
+    into several containers read to its end (:mod:`newsarchive.extraction.continued`), teasers
+    for other articles dropped (:mod:`newsarchive.extraction.teasers`).
 
     trafilatura copies the tree it is given, so the shared tree stays intact.
     """
@@ -50,7 +52,9 @@ def body_text(tree: HtmlElement, url: str | None) -> str:
     skip = captions(tree)
     lines = [clean_space(line) for line in raw.splitlines()]
     lines = [line for line in lines if line and line not in skip]
-    return join_paragraphs(continue_body(tree, lines, skip) if lines else lines)
+    if not lines:
+        return ""
+    return join_paragraphs(drop_teasers(tree, continue_body(tree, lines, skip)))
 
 
 def facts(tree: HtmlElement, url: str | None) -> Facts:
