@@ -103,6 +103,8 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
     # -- discovery -------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for site in self.sites:
+            # robots.txt first, top priority: the robots middleware builds the host's rules from
+            # this response (home page and feeds wait for them) instead of fetching it again.
             if site.sitemaps:
                 yield self._request(site.origin("/robots.txt"), self.parse_robots, site, "robots",
                                     priority=100, statuses=NOT_FOUND)  # fmt: skip

@@ -68,6 +68,8 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
 
     # -- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # First request of each host, top priority: the robots middleware builds the host's
+        # rules from this response instead of fetching robots.txt a second time.
         for host in self.hosts:
             yield scrapy.Request(
                 f"https://{host}/robots.txt",
@@ -96,7 +98,9 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             yield self._sitemap_request(url, role="index")
         if self.use_feeds:
             feed = urljoin(response.url, PANGEA_FEED_PATH)
-            agent = self.settings.get("USER_AGENT", "*")
+            # The user agent the robots middleware checks: it would refuse the same feed.
+            settings = self.settings
+            agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT", "*")
             if robots is not None and not robots.can_fetch(feed, agent):
                 self.crawler.stats.inc_value("newsarchive/discovery/feed_disallowed")
                 not_requested(self.crawler, feed, "robots_disallowed")

@@ -22,7 +22,8 @@ def gzip_chunked_crawl(tmp_path_factory, *, chunked: bool = True) -> CrawlResult
     and, with ``chunked``, sent with chunked transfer coding."""
     key = f"chunked={chunked}"
     if key not in _cache:
-        double = WebDouble(SITE, gzip=True, chunked=chunked).start()
+        site = site_with_a_duplicate(tmp_path_factory.mktemp("site"))
+        double = WebDouble(site, gzip=True, chunked=chunked).start()
         print(f"webdouble listening on {double.proxy_url} (gzip, chunked={chunked})")
         try:
             result = run_crawl(
@@ -39,6 +40,19 @@ def gzip_chunked_crawl(tmp_path_factory, *, chunked: bool = True) -> CrawlResult
         assert result.returncode == 0, result.stdout[-3000:] + result.log[-5000:]
         _cache[key] = result
     return _cache[key]
+
+
+def site_with_a_duplicate(dest: Path) -> Path:
+    """A copy of the sample site whose svoboda robots.txt lists the sitemap index under a second
+    name too (CMSes serve ``/sitemap.xml`` and ``/sitemap_index.xml`` alike): the run archives
+    one payload twice, so the second copy is an in-run identical-payload revisit."""
+    site = dest / "site"
+    shutil.copytree(SITE, site, symlinks=True)
+    host = site / "www.svoboda.org"
+    shutil.copyfile(host / "sitemap.xml", host / "sitemap_index.xml")
+    with (host / "robots.txt").open("a", encoding="utf-8") as robots:
+        robots.write("Sitemap: https://www.svoboda.org/sitemap_index.xml\n")
+    return site
 
 
 def copy_run(result: CrawlResult, dest: Path) -> Path:
