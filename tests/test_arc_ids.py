@@ -75,6 +75,18 @@ def test_the_arc_files_are_the_ones_with_a_filedesc_header(warc_corpus, arc_file
     assert not is_arc(sources_of(warc_corpus / "warcio" / "example.warc.gz")[0])
 
 
+def test_a_damaged_warc_or_any_other_file_is_not_arc(warc_corpus, tmp_path):
+    """Only an ARC header or URL line makes a file ARC (ARC ids and ARC length tolerance)."""
+    damaged = tmp_path / "damaged.warc"
+    data = (warc_corpus / "warcio" / "example.warc").read_bytes()
+    damaged.write_bytes(data.replace(b"WARC/1.0", b"WXRC/1.0", 1))
+    text = tmp_path / "notes.txt"
+    text.write_text("http://a.example/ is down\n20240501120000 again\n", "utf-8")
+    for path in (damaged, text, warc_corpus / "jwat" / "gzip" / "sample.txt.gz"):
+        if path.exists():
+            assert not is_arc(sources_of(path)[0]), path
+
+
 def test_arc_ids_are_the_same_on_every_read(arc_files):
     for path in arc_files:
         first = _ids(path)
@@ -177,15 +189,15 @@ def test_an_arc_without_its_filedesc_header_gets_derived_ids_too(tmp_path):
     """warcio reads ARC records whatever the first record is; their ids are random all the
     same, so a header-less ARC (jwat has one, broken further on) is treated as ARC."""
     http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello"
-    line = b"http://a.example/ 192.0.2.1 20240501120000 text/html %d\n" % len(http)
+    line = b"http://a.example/x y 192.0.2.1 20240501120000 text/html %d\n" % len(http)
     path = tmp_path / "headerless.arc"
     path.write_bytes(line + http + b"\n" + line.replace(b"a.example", b"b.example") + http + b"\n")
     assert is_arc(sources_of(path)[0])
     first = list(iter_records(path))
-    assert [r.url for r in first] == ["http://a.example/", "http://b.example/"]
+    assert [r.url for r in first] == ["http://a.example/x%20y", "http://b.example/x%20y"]
     assert [(r.offset, r.record_id) for r in first] == _ids(path)
     assert first[0].record_id == derived_record_id(
-        "headerless.arc", 0, "http://a.example/", first[0].date
+        "headerless.arc", 0, "http://a.example/x%20y", first[0].date
     )
 
 

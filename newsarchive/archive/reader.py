@@ -14,6 +14,7 @@ import contextlib
 import functools
 import gzip
 import io
+import re
 import uuid
 import zipfile
 import zlib
@@ -33,6 +34,9 @@ RESPONSE_TYPES = ("response", "revisit")
 _ZIP_MAGIC = b"PK\x03\x04"
 _LZ4_MAGIC = b"\x04\x22\x4d\x18"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: First line of an ARC v1 record: URL, IP address, 14-digit date, content type, length.
+#: (warcio splits it from the right, so the URL may hold spaces.)
+_ARC_URL_LINE = re.compile(rb"[a-z][a-z0-9+.-]*:[^\r\n]* \S+ \d{14} \S* \d+\r?\n", re.IGNORECASE)
 #: Namespace of :func:`derived_record_id`. Never change it: every derived id would change with it.
 #: (It is ``uuid5(NAMESPACE_URL, "newsarchive:derived-record-id")``, written out.)
 RECORD_ID_NAMESPACE = uuid.UUID("60d46838-211e-50d7-bf32-93f670127f93")
@@ -256,12 +260,9 @@ def _quiet() -> Iterator[io.StringIO]:
 
 @functools.lru_cache(maxsize=64)
 def is_arc(source: RecordSource) -> bool:
-    """An ARC file, gzip or not: one whose records warcio read do not start with ``WARC/``.
-
-    That is the ``filedesc://`` header normally; a file that lacks it (jwat's
-    ``invalid-arcfile-record-then-garbage.arc``) starts with an ARC URL line, and warcio reads
-    its records as ARC all the same, random ids included.
-    """
+    """An ARC file, gzip or not: it starts with the ``filedesc://`` header, or, lacking it
+    (jwat's ``invalid-arcfile-record-then-garbage.arc``), with an ARC v1 URL line, whose records
+    warcio reads as ARC all the same, random ids included. A damaged WARC is not one."""
     try:
         with open_source(source) as stream:
             head = stream.read(512)
@@ -270,7 +271,7 @@ def is_arc(source: RecordSource) -> bool:
     except (OSError, zlib.error, zipfile.BadZipFile):
         return False
     head = head.lstrip()
-    return bool(head) and not head.startswith(b"WARC/")
+    return head.startswith(b"filedesc://") or _ARC_URL_LINE.match(head) is not None
 
 
 def _arc_shortfall(record, data: bytes, short: int) -> tuple[bytes, int]:
