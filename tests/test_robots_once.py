@@ -4,7 +4,8 @@ Real crawls through the web double (``rferl`` on the sample site, ``news`` on
 ``tests/news_site``): the double's request log shows one GET of each host's ``/robots.txt``,
 the WARC one response record for it and no revisit, and the rules are still obeyed. Smaller
 crawls, with robots.txt files changed in a copy of the site, check a 404 robots.txt, an
-unreadable one, a redirected one and a page requested before the spider's robots.txt.
+unreadable one and a redirected one; a spider that never asks for robots.txt gets Scrapy's own
+fetch.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import scrapy
+from protego import Protego
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
@@ -87,6 +90,17 @@ def test_scrapy_still_has_the_hook_this_middleware_overrides():
     check_scrapy_internals()
 
 
+def test_the_guard_notices_a_changed_hook(monkeypatch):
+    def robot_parser(self, request):  # no longer a coroutine: Scrapy changed
+        return None
+
+    monkeypatch.setattr(RobotsTxtMiddleware, "robot_parser", robot_parser)
+    with pytest.raises(RuntimeError, match="update newsarchive/downloadermiddlewares/robotstxt"):
+        check_scrapy_internals()
+    with pytest.raises(RuntimeError):  # and the middleware refuses to start
+        SharedRobotsTxtMiddleware.from_crawler(get_crawler(settings_dict={"ROBOTSTXT_OBEY": True}))
+
+
 def test_disabled_with_robotstxt_obey_false():
     with pytest.raises(NotConfigured):
         SharedRobotsTxtMiddleware.from_crawler(get_crawler(settings_dict={"ROBOTSTXT_OBEY": False}))
@@ -112,12 +126,15 @@ def test_rferl_fetches_each_robots_txt_once(sample_site, webdouble_factory, tmp_
     double = webdouble_factory(sample_site)
     result = run_crawl(double, tmp_path, "-a", f"sites={SAMPLE_HOSTS}")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert_once(result, SAMPLE_HOSTS.split(","))
+    hosts = SAMPLE_HOSTS.split(",")
+    assert_once(result, hosts)
     # The rules still apply: the Pangea feed (/api/) is disallowed, reported by the spider and
     # never requested; everything requested is allowed.
     assert result.stats["newsarchive/accounting/not_requested/robots_disallowed"] == 3
-    pangea = {"www.rferl.org", "www.svoboda.org", "www.radiofarda.com"}
-    assert not any(r["host"] in pangea and r["path"].startswith("/api/") for r in result.requests)
+    rules = {h: Protego.parse((sample_site / h / "robots.txt").read_text("utf-8")) for h in hosts}
+    for r in result.requests:
+        assert rules[r["host"]].can_fetch(f"https://{r['host']}{r['path']}", "newsarchive"), r
+    assert sum(r["path"].startswith("/api/") for r in result.requests) == 1  # pressroom's only
     assert result.items
 
 

@@ -9,7 +9,9 @@ fetched twice and archived a second time as a revisit.
 
 This subclass lets a spider's robots.txt request through unchecked, and builds the host's
 rules from its final response (after retries, redirects and decompression, as Scrapy's own
-download would see it); the host's other requests wait for those rules, as they wait in Scrapy.
+download would see it); the host's other requests wait for those rules, as they wait in Scrapy
+(holding a downloader slot: the spiders give robots.txt, and so its retries, a higher priority
+than any request that can wait on it, so it is never stuck in the scheduler behind them).
 A robots.txt request that fails (or is dropped) leaves the host without rules, which is what
 Scrapy does when its own download fails. A host whose first request is not robots.txt (the
 ``news`` spider with ``sitemaps = false``, ``scrapy extract``) gets Scrapy's own download.
