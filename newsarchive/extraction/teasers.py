@@ -66,19 +66,18 @@ def _unlinked_blocks(tree: HtmlElement) -> set[str]:
 def drop_teasers(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
     """``paragraphs`` without the teasers for other pages (see the module docstring)."""
     links = _link_texts(tree)
-    if not links:
-        return paragraphs
-    unlinked = _unlinked_blocks(tree)
-    kept = []
-    for paragraph in paragraphs:
+    candidates = set()
+    for index, paragraph in enumerate(paragraphs):
         rest = _LABEL.sub("", paragraph, count=1)
-        squashed = _squash(rest)
-        teaser = (
-            len(rest.split()) >= MIN_WORDS
-            and squashed in links
-            and squashed not in unlinked
-            and _squash(paragraph) not in unlinked
-        )
-        if not teaser:
-            kept.append(paragraph)
+        if len(rest.split()) >= MIN_WORDS and _squash(rest) in links:
+            candidates.add(index)
+    if not candidates:
+        return paragraphs
+    unlinked = _unlinked_blocks(tree)  # only for pages with a candidate: it reads every block
+    kept = []
+    for index, paragraph in enumerate(paragraphs):
+        rest = _squash(_LABEL.sub("", paragraph, count=1))
+        if index in candidates and rest not in unlinked and _squash(paragraph) not in unlinked:
+            continue
+        kept.append(paragraph)
     return kept
