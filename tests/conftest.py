@@ -30,5 +30,14 @@ def corpora() -> Path:
 
 
 @pytest.fixture(scope="session")
+def warc_corpus(corpora: Path) -> Path:
+    """The shared WARC/ARC corpus (``corpora/warc``), read in place."""
+    folder = corpora / "warc"
+    if not folder.is_dir():
+        pytest.fail(f"{folder} missing: the reader is tested on the shared WARC corpus")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def sample_site() -> Path:
     return SAMPLE_SITE

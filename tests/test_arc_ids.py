@@ -46,14 +46,6 @@ WARCS_WITH_IDS = (
 
 
 @pytest.fixture(scope="module")
-def warc_corpus(corpora: Path) -> Path:
-    folder = corpora / "warc"
-    if not folder.is_dir():
-        pytest.fail(f"{folder} missing: record ids are tested on the shared WARC corpus")
-    return folder
-
-
-@pytest.fixture(scope="module")
 def arc_files(warc_corpus) -> list[Path]:
     """The readable ARC files of the corpus (at least the Heritrix and BnF ones)."""
     found = [warc_corpus / name for name in READABLE_ARCS if (warc_corpus / name).exists()]

@@ -145,14 +145,6 @@ def expected_outcome(name: str) -> int | str | None:
     raise AssertionError(f"{name}: corpus file without a stated outcome; add it to CORPUS")
 
 
-@pytest.fixture(scope="module")
-def warc_corpus(corpora: Path) -> Path:
-    folder = corpora / "warc"
-    if not folder.is_dir():
-        pytest.fail(f"{folder} missing: the reader is tested on the shared WARC corpus")
-    return folder
-
-
 def _outcome(path: Path) -> tuple[list, ArchiveError | None]:
     records: list = []
     try:
