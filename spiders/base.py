@@ -23,7 +23,8 @@ from newsarchive.extensions.statestore import state_for
 from newsarchive.extraction.document import real_encoding
 from newsarchive.items import FetchedPage, WarcRef
 from newsarchive.runstatus import mark_failed
-from newsarchive.state import ArticleState, refetch_reason
+from newsarchive.state.freshness import refetch_reason
+from newsarchive.state.rows import ArticleState
 
 
 def body_encoding(response: TextResponse) -> str:

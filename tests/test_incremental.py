@@ -23,7 +23,7 @@ from newsarchive.downloadermiddlewares.conditional import ConditionalRequestMidd
 from newsarchive.extensions.manifest import DEPRECATED_COUNTS, ManifestExtension, run_counts
 from newsarchive.extensions.statestore import StateStoreExtension
 from newsarchive.pipelines.dedupe import DedupePipeline
-from newsarchive.state import item_digest
+from newsarchive.state.freshness import item_digest
 from newsarchive.webdouble import WebDouble
 from tests.crawl_helpers import SAMPLE_HOSTS, load_expected, run_crawl
 

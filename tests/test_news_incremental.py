@@ -22,7 +22,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.discovery.urlkey import article_key, normalize_url, url_key
-from newsarchive.state import StateStore, item_digest
+from newsarchive.state.freshness import item_digest
+from newsarchive.state.store import StateStore
 from newsarchive.webdouble import WebDouble
 from tests.conftest import REPO
 from tests.crawl_helpers import proxy_vars, run_crawl

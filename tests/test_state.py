@@ -10,13 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from newsarchive.state import (
-    FetchRecord,
-    StateStore,
-    StoredRecord,
-    item_digest,
-    refetch_reason,
-)
+from newsarchive.state.freshness import item_digest, refetch_reason
+from newsarchive.state.rows import FetchRecord, StoredRecord
+from newsarchive.state.store import StateStore
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 RECORD = StoredRecord(
@@ -116,7 +112,8 @@ def test_store_survives_a_killed_writer(tmp_path):
         f"""
         import os, signal
         from datetime import datetime, UTC
-        from newsarchive.state import StateStore, FetchRecord
+        from newsarchive.state.rows import FetchRecord
+        from newsarchive.state.store import StateStore
         store = StateStore({str(path)!r})
         store.record_fetch("1", FetchRecord(url="u", fetched_at=datetime.now(UTC)),
                            item_digest="sha256:1", version=1)

@@ -23,7 +23,8 @@ from newsarchive import default_settings as defaults
 from newsarchive.archive.records import warc_date
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
 from newsarchive.extensions.statestore import state_for
-from newsarchive.state import StateStore, StoredRecord
+from newsarchive.state.rows import StoredRecord
+from newsarchive.state.store import StateStore
 
 #: Set by ``rferl`` on article requests: the Pangea id (which is also its article key).
 ARTICLE_ID_KEY = "newsarchive_article_id"

@@ -32,14 +32,9 @@ from newsarchive.archive.repair import RunRepair, open_warcs, repair_run_folder
 from newsarchive.discovery.urlkey import article_key
 from newsarchive.runfolder import run_folder
 from newsarchive.runstatus import mark_failed
-from newsarchive.state import (
-    STATE_FILENAME,
-    FetchRecord,
-    StateStore,
-    StoredRecord,
-    item_digest,
-    parse_iso,
-)
+from newsarchive.state.freshness import item_digest
+from newsarchive.state.rows import FetchRecord, StoredRecord, parse_iso
+from newsarchive.state.store import STATE_FILENAME, StateStore
 
 logger = logging.getLogger(__name__)
 

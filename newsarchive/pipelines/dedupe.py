@@ -34,7 +34,9 @@ from newsarchive.downloadermiddlewares.conditional import request_key
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
 from newsarchive.extensions.statestore import state_for
 from newsarchive.items import ArticleItem, FetchedPage
-from newsarchive.state import FetchRecord, StateStore, StoredRecord, item_digest, parse_iso
+from newsarchive.state.freshness import item_digest
+from newsarchive.state.rows import FetchRecord, StoredRecord, parse_iso
+from newsarchive.state.store import StateStore
 
 logger = logging.getLogger(__name__)
 

@@ -1,197 +1,51 @@
-"""What one spider knows across runs: each article's last fetch and item, each archived payload.
+"""The SQLite state of one spider: the queries a crawl, the repair of a killed run and the tests
+make of it.
 
 SQLite in WAL mode (readers never block the writer; a process killed mid-transaction leaves the
 last committed state, the WAL is rolled back on the next open). Every write is one short
-transaction. Scrapy-free: the crawl, the repair of a killed run and the tests use it directly.
-
-Two tables matter: ``articles`` (keyed by article key, :mod:`newsarchive.discovery.urlkey`: the
-Pangea id, else ``url:<sha1>``; the column keeps its first name, ``article_id``) drives what the
-next run fetches and whether an item is new; ``payloads`` maps a payload digest to the full
-response record that first stored it, so a later run writes a ``revisit`` record instead of a
-second copy. ``aliases`` maps the key of a listed URL to the key of the article it turned out to
-be (a redirect, a Pangea id found only in the page), so the next run's discovery finds it.
-
-Schema 2 only adds ``aliases``: a schema-1 file is opened as it is (every Pangea row keeps its
-key) and marked 2; :meth:`StateStore.needs_backfill` tells the caller to fold in earlier runs'
-keyless items once.
+transaction. Scrapy-free. The tables are described in :mod:`newsarchive.state.schema`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-SCHEMA_VERSION = 2
+from newsarchive.state.rows import ArticleState, FetchRecord, StoredRecord, iso, parse_iso
+from newsarchive.state.schema import migrate
+
 STATE_FILENAME = "state.sqlite"
-
-#: Item fields that make up "what the article says". Provenance (url, fetched_at, warc, run_id,
-#: discovered_from, http_status, extractor) changes on every fetch and is left out, so an
-#: unchanged article has an unchanged digest.
-CONTENT_FIELDS = (
-    "article_id",
-    "site",
-    "canonical_url",
-    "language",
-    "title",
-    "description",
-    "authors",
-    "published",
-    "modified",
-    "section",
-    "tags",
-    "image",
-    "text",
-    "legal_notice",
-    "publication",
+#: Where the fields of a :class:`StoredRecord` are: ``payloads`` names its columns after them;
+#: ``articles`` holds the article's last full record beside the article's own columns.
+_PAYLOAD_COLUMNS = (
+    "uri",
+    "date",
+    "record_id",
+    "payload_digest",
+    "run_id",
+    "filename",
+    "offset",
+    "length",
+)
+_ARTICLE_RECORD_COLUMNS = (
+    "record_uri",
+    "record_date",
+    "record_id",
+    "payload_digest",
+    "record_run",
+    "record_file",
+    "record_offset",
+    "record_length",
 )
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS articles (
-    article_id TEXT PRIMARY KEY,
-    url TEXT,
-    canonical_url TEXT,
-    published TEXT,
-    last_fetch TEXT,
-    etag TEXT,
-    last_modified TEXT,
-    payload_digest TEXT,
-    item_digest TEXT,
-    version INTEGER NOT NULL DEFAULT 0,
-    record_uri TEXT,
-    record_date TEXT,
-    record_id TEXT,
-    record_file TEXT,
-    record_offset INTEGER,
-    record_length INTEGER,
-    record_run TEXT,
-    updated_run TEXT
-);
-CREATE TABLE IF NOT EXISTS payloads (
-    payload_digest TEXT PRIMARY KEY,
-    uri TEXT NOT NULL,
-    date TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    run_id TEXT,
-    filename TEXT,
-    offset INTEGER,
-    length INTEGER
-);
-CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, article_id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sites (site TEXT PRIMARY KEY, articles INTEGER, run_id TEXT);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    folder TEXT NOT NULL,
-    started TEXT NOT NULL,
-    ended TEXT,
-    finish_reason TEXT
-);
-"""
 
-
-@dataclass(frozen=True)
-class StoredRecord:
-    """A full ``response`` record some run archived: what a ``revisit`` record refers to."""
-
-    uri: str
-    date: str
-    """``WARC-Date`` of the record."""
-    record_id: str
-    payload_digest: str | None = None
-    run_id: str | None = None
-    filename: str | None = None
-    """WARC file name, relative to the run folder of ``run_id``."""
-    offset: int | None = None
-    length: int | None = None
-
-
-@dataclass(frozen=True)
-class ArticleState:
-    """The state store's row for one article."""
-
-    article_id: str
-    url: str | None = None
-    canonical_url: str | None = None
-    published: datetime | None = None
-    last_fetch: datetime | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    payload_digest: str | None = None
-    item_digest: str | None = None
-    version: int = 0
-    """Number of distinct items emitted so far (0: fetched, but no item yet)."""
-    record: StoredRecord | None = None
-    """The last full response record of this article (revisits refer to it)."""
-
-
-@dataclass(frozen=True)
-class FetchRecord:
-    """What one fetch of an article established (written when the fetch is settled)."""
-
-    url: str
-    fetched_at: datetime
-    etag: str | None = None
-    last_modified: str | None = None
-    payload_digest: str | None = None
-    record: StoredRecord | None = None
-    run_id: str | None = None
-
-
-def iso(moment: datetime | None) -> str | None:
-    """UTC ISO 8601 text for storage (sorts and compares as text)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat()
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    """Inverse of :func:`iso`; also accepts the ``Z`` suffix items use."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def item_digest(item: Mapping[str, Any]) -> str:
-    """Digest of what an item says (:data:`CONTENT_FIELDS`), stable across runs and key order."""
-    content = {name: item.get(name) for name in CONTENT_FIELDS}
-    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def refetch_reason(
-    state: ArticleState | None,
-    *,
-    lastmod: datetime | None,
-    published: datetime | None,
-    now: datetime,
-    refresh_window: timedelta,
-) -> str | None:
-    """Why a discovered article must be fetched, or None when the last fetch still stands.
-
-    New or never settled: always. Known: only when the sitemap says it changed after our last
-    fetch, or while it is young enough to be still edited (the refresh window).
-    """
-    if state is None or state.last_fetch is None:
-        return "new"
-    if lastmod is not None and lastmod > state.last_fetch:
-        return "lastmod"
-    published = published or state.published
-    if published is not None and now - published < refresh_window:
-        return "refresh_window"
-    return None
+def _stored_record(row: sqlite3.Row, columns: tuple[str, ...]) -> StoredRecord:
+    """The :class:`StoredRecord` in ``row``, read from ``columns`` (one of the two above)."""
+    fields = zip(_PAYLOAD_COLUMNS, columns, strict=True)
+    return StoredRecord(**{field: row[column] for field, column in fields})
 
 
 class StateStore:
@@ -212,26 +66,8 @@ class StateStore:
         # NORMAL in WAL mode survives a killed process (not a power cut) at a fraction of
         # FULL's fsyncs; losing the last commits to a power cut only costs re-fetches.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        row = (
-            self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if self._has_meta()
-            else None
-        )
         #: Schema of the file as found (None: a new file).
-        self.found_schema: int | None = int(row[0]) if row else None
-        self._db.executescript(_SCHEMA)
-        self._db.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
-        )
-
-    def _has_meta(self) -> bool:
-        return (
-            self._db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-            ).fetchone()
-            is not None
-        )
+        self.found_schema: int | None = migrate(self._db)
 
     def needs_backfill(self) -> bool:
         """A file written before article keys (schema 1) whose non-Pangea items were never
@@ -296,16 +132,7 @@ class StateStore:
             return None
         record = None
         if row["record_id"]:
-            record = StoredRecord(
-                uri=row["record_uri"],
-                date=row["record_date"],
-                record_id=row["record_id"],
-                payload_digest=row["payload_digest"],
-                run_id=row["record_run"],
-                filename=row["record_file"],
-                offset=row["record_offset"],
-                length=row["record_length"],
-            )
+            record = _stored_record(row, _ARTICLE_RECORD_COLUMNS)
         return ArticleState(
             article_id=row["article_id"],
             url=row["url"],
@@ -403,16 +230,7 @@ class StateStore:
         ).fetchone()
         if row is None:
             return None
-        return StoredRecord(
-            uri=row["uri"],
-            date=row["date"],
-            record_id=row["record_id"],
-            payload_digest=row["payload_digest"],
-            run_id=row["run_id"],
-            filename=row["filename"],
-            offset=row["offset"],
-            length=row["length"],
-        )
+        return _stored_record(row, _PAYLOAD_COLUMNS)
 
     def remember_original(self, record: StoredRecord) -> bool:
         """Register a full response record for its payload digest; False if one is known."""

@@ -1,0 +1,78 @@
+"""What goes into the state store and comes out of it: frozen values, not live rows.
+
+Callers get a snapshot they can keep and compare (a row read before a fetch and the fetch's
+outcome), and moments are stored in one text form (:func:`iso`) so SQLite sorts and compares them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A full ``response`` record some run archived: what a ``revisit`` record refers to."""
+
+    uri: str
+    date: str
+    """``WARC-Date`` of the record."""
+    record_id: str
+    payload_digest: str | None = None
+    run_id: str | None = None
+    filename: str | None = None
+    """WARC file name, relative to the run folder of ``run_id``."""
+    offset: int | None = None
+    length: int | None = None
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """The state store's row for one article."""
+
+    article_id: str
+    url: str | None = None
+    canonical_url: str | None = None
+    published: datetime | None = None
+    last_fetch: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    payload_digest: str | None = None
+    item_digest: str | None = None
+    version: int = 0
+    """Number of distinct items emitted so far (0: fetched, but no item yet)."""
+    record: StoredRecord | None = None
+    """The last full response record of this article (revisits refer to it)."""
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """What one fetch of an article established (written when the fetch is settled)."""
+
+    url: str
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    payload_digest: str | None = None
+    record: StoredRecord | None = None
+    run_id: str | None = None
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC ISO 8601 text for storage (sorts and compares as text)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    """Inverse of :func:`iso`; also accepts the ``Z`` suffix items use."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

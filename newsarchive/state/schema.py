@@ -1,0 +1,87 @@
+"""The state store's tables, and how a file written by an earlier version is brought up to date.
+
+Kept apart from the queries so what is on disk, and what each version changed, reads in one
+place. ``articles`` (keyed by article key, :mod:`newsarchive.discovery.urlkey`: the Pangea id,
+else ``url:<sha1>``; the column keeps its first name, ``article_id``) drives what the next run
+fetches and whether an item is new; ``payloads`` maps a payload digest to the full response
+record that first stored it, so a later run writes a ``revisit`` record instead of a second
+copy. ``aliases`` maps the key of a listed URL to the key of the article it turned out to be (a
+redirect, a Pangea id found only in the page), so the next run's discovery finds it.
+
+Schema 2 only adds ``aliases``: a schema-1 file is opened as it is (every Pangea row keeps its
+key) and marked 2; :meth:`~newsarchive.state.store.StateStore.needs_backfill` tells the caller
+to fold in earlier runs' keyless items once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA_VERSION = 2
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS articles (
+    article_id TEXT PRIMARY KEY,
+    url TEXT,
+    canonical_url TEXT,
+    published TEXT,
+    last_fetch TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    payload_digest TEXT,
+    item_digest TEXT,
+    version INTEGER NOT NULL DEFAULT 0,
+    record_uri TEXT,
+    record_date TEXT,
+    record_id TEXT,
+    record_file TEXT,
+    record_offset INTEGER,
+    record_length INTEGER,
+    record_run TEXT,
+    updated_run TEXT
+);
+CREATE TABLE IF NOT EXISTS payloads (
+    payload_digest TEXT PRIMARY KEY,
+    uri TEXT NOT NULL,
+    date TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    run_id TEXT,
+    filename TEXT,
+    offset INTEGER,
+    length INTEGER
+);
+CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, article_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sites (site TEXT PRIMARY KEY, articles INTEGER, run_id TEXT);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    folder TEXT NOT NULL,
+    started TEXT NOT NULL,
+    ended TEXT,
+    finish_reason TEXT
+);
+"""
+
+
+def migrate(db: sqlite3.Connection) -> int | None:
+    """Bring an open database to :data:`SCHEMA_VERSION`; return the schema it was found at
+    (None: a new file). Every version so far only added tables, so creating the missing ones
+    is the whole upgrade."""
+    row = (
+        db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if _has_meta(db)
+        else None
+    )
+    db.executescript(SCHEMA)
+    db.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)",
+        (str(SCHEMA_VERSION),),
+    )
+    return int(row[0]) if row else None
+
+
+def _has_meta(db: sqlite3.Connection) -> bool:
+    return (
+        db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        is not None
+    )
