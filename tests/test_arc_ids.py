@@ -14,15 +14,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from newsarchive.archive.arc import RECORD_ID_NAMESPACE, derived_record_id
 from newsarchive.archive.index import ArchiveIndex
-from newsarchive.archive.reader import (
-    RECORD_ID_NAMESPACE,
-    derived_record_id,
-    is_arc,
-    iter_records,
-    read_record,
-    sources_of,
-)
+from newsarchive.archive.reader import is_arc, iter_records, read_record, sources_of
 from tests.crawl_helpers import REPO
 
 #: ARC files of the corpus that read to their end (SOURCE.md: "ARC v1"; the reader's table in

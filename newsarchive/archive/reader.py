@@ -5,7 +5,8 @@ record, whole-file gzip, uncompressed, ARC and WACZ inputs, and one :class:`Arch
 offset, problem) for every kind of malformed input, because a traceback from deep inside a parser
 helps no archivist. Lookups by URL and revisit resolution are in :mod:`newsarchive.archive.index`.
 A record without a ``WARC-Record-ID`` of its own (every ARC record) gets a stable one
-(:func:`derived_record_id`), so items and replay can name it the same way on every read.
+(:func:`~newsarchive.archive.arc.derived_record_id`), so items and replay can name it the same
+way on every read; what else ARC input needs is in :mod:`newsarchive.archive.arc`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import contextlib
 import functools
 import gzip
 import io
-import re
-import uuid
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -27,6 +26,8 @@ from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from newsarchive.archive.arc import arc_shortfall, derived_record_id, looks_like_arc
+
 #: File names (lower-case endings) taken from a run folder or a WACZ's ``archive/``.
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wacz")
 #: Record types that carry (or point at) an HTTP response.
@@ -34,12 +35,6 @@ RESPONSE_TYPES = ("response", "revisit")
 _ZIP_MAGIC = b"PK\x03\x04"
 _LZ4_MAGIC = b"\x04\x22\x4d\x18"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-#: First line of an ARC v1 record: URL, IP address, 14-digit date, content type, length.
-#: (warcio splits it from the right, so the URL may hold spaces.)
-_ARC_URL_LINE = re.compile(rb"[a-z][a-z0-9+.-]*:[^\r\n]* \S+ \d{14} \S* \d+\r?\n", re.IGNORECASE)
-#: Namespace of :func:`derived_record_id`. Never change it: every derived id would change with it.
-#: (It is ``uuid5(NAMESPACE_URL, "newsarchive:derived-record-id")``, written out.)
-RECORD_ID_NAMESPACE = uuid.UUID("60d46838-211e-50d7-bf32-93f670127f93")
 
 
 class ArchiveError(Exception):
@@ -260,53 +255,14 @@ def _quiet() -> Iterator[io.StringIO]:
 
 @functools.lru_cache(maxsize=64)
 def is_arc(source: RecordSource) -> bool:
-    """An ARC file, gzip or not: it starts with the ``filedesc://`` header, or, lacking it
-    (jwat's ``invalid-arcfile-record-then-garbage.arc``), with an ARC v1 URL line, whose records
-    warcio reads as ARC all the same, random ids included. A damaged WARC is not one."""
+    """An ARC file, gzip or not, by its first bytes
+    (:func:`~newsarchive.archive.arc.looks_like_arc`); an unreadable one is not."""
     try:
         with open_source(source) as stream:
             head = stream.read(512)
-        if head[:2] == b"\x1f\x8b":
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
     except (OSError, zlib.error, zipfile.BadZipFile):
         return False
-    head = head.lstrip()
-    return head.startswith(b"filedesc://") or _ARC_URL_LINE.match(head) is not None
-
-
-def _arc_shortfall(record, data: bytes, short: int) -> tuple[bytes, int]:
-    """Forgive an ARC record that ends before its declared length when the HTTP message in it
-    is whole; return the payload and the bytes still missing (0 when forgiven).
-
-    ARC lengths were computed by the writing tool, and files edited or converted afterwards
-    (line endings rewritten) keep a stale one; warcio reads such records without complaint.
-    A record whose own HTTP ``Content-Length`` is not met is truncated, and stays an error.
-    """
-    http = record.http_headers
-    declared = (http.get_header("Content-Length") or "").strip() if http is not None else ""
-    if not declared.isdigit() or len(data) < int(declared):
-        return data, short
-    whole, rest = data[: int(declared)], data[int(declared) :]
-    # The ARC record separator ("\n") was read as part of the too-long record: not payload.
-    return (whole, 0) if not rest.strip(b"\r\n") else (data, short)
-
-
-def derived_record_id(filename: str, offset: int, url: str | None, date: str | None) -> str:
-    """A ``WARC-Record-ID`` for a record that has none: ``<urn:uuid:...>``, a uuid5 over the
-    file name, the record's offset and its target URI and date.
-
-    warcio makes up a random id for every ARC record on every read, so items rebuilt twice
-    from one ARC file would name its records differently. The parts are what the items already
-    use to point at a record (``warc.filename``, ``warc.offset``) plus what the record says it
-    is: the file *name*, not its path, so a moved or mounted copy keeps its ids; the offset,
-    the one thing unique within a file (ARC dates have one-second precision, and a crawler may
-    capture a URL twice in that second); URI and date, so two different files that happen to
-    share a name (``example.arc``) only collide where the record is the same capture anyway.
-    Not the payload: ids must not depend on whether payloads are read, nor cost a digest.
-    A recompressed or renamed copy has other offsets or another name, so other ids.
-    """
-    key = "\n".join((filename, str(offset), url or "", date or ""))
-    return f"<urn:uuid:{uuid.uuid5(RECORD_ID_NAMESPACE, key)}>"
+    return looks_like_arc(head)
 
 
 def _convert(iterator, record, source: RecordSource, payloads: bool, noise) -> ArchivedRecord:
@@ -325,7 +281,7 @@ def _convert(iterator, record, source: RecordSource, payloads: bool, noise) -> A
             source.label, offset, f"record length {declared!r} is not a non-negative integer"
         )
     if short > 0 and is_arc(source):
-        data, short = _arc_shortfall(record, data, short)
+        data, short = arc_shortfall(record, data, short)
     if short > 0:
         raise ArchiveError(
             source.label,
