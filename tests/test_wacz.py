@@ -25,9 +25,9 @@ from newsarchive.archive.wacz import (
     INDEX_BLOCK_LINES,
     INDEX_MEMBER,
     PAGES_HEADER,
-    validate_wacz,
     write_wacz,
 )
+from newsarchive.archive.waczvalidator import validate_wacz
 from tests.archive_crawl import gzip_chunked_crawl
 
 

@@ -20,7 +20,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from newsarchive.archive.cdxj import INDEX_PATH, CdxjEntry, read_cdxj, write_cdxj
-from newsarchive.archive.wacz import pages_from_items, validate_wacz, write_wacz
+from newsarchive.archive.wacz import pages_from_items, write_wacz
+from newsarchive.archive.waczvalidator import validate_wacz
 from newsarchive.archive.writer import OPEN_SUFFIX
 
 ITEMS_FILE = "items.jsonl"
