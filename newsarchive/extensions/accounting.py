@@ -22,11 +22,14 @@ said: an earlier run's, or this run's under another URL;
 item (a live blog, a media page: the extractor said "not an article") stays what it was:
 ``not_article/not_modified``.
 A run stopped early (``CLOSESPIDER_*``, SIGTERM: any finish reason but ``finished``) leaves
-requests queued or in flight with no fate yet: those are *pending*, what the user asked for.
-In a run that finished, anything without a fate is *unaccounted*, a bug, and fails the run.
+requests queued or in flight with no fate yet: those are *pending*, what the user asked for,
+by where they were when the run stopped: ``pending/queued`` (never left the scheduler),
+``pending/in_flight`` (at the downloader) and ``pending/interrupted`` (downloaded, but the run
+stopped before the response was processed). In a run that finished, anything without a fate is
+*unaccounted*, a bug, and fails the run.
 
 Stats: ``newsarchive/accounting/discovered``, ``.../requested``, ``.../<outcome>[/<reason>]``,
-``.../pending``, ``.../not_requested[/<reason>]``.
+``.../pending[/<where>]``, ``.../not_requested[/<reason>]``.
 """
 
 from __future__ import annotations
@@ -101,6 +104,10 @@ class AccountingExtension:
         self.fate: dict[str, tuple[str, str] | None] = {}
         #: Listed URLs discovery did not request, with the first reason given.
         self.dropped: dict[str, str] = {}
+        #: Origins whose request (or a retry or redirect of it) reached the downloader, and how
+        #: many of those are there now: where a URL without a fate was when a run stopped early.
+        self.downloaded: set[str] = set()
+        self.at_downloader: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AccountingExtension:
@@ -113,6 +120,8 @@ class AccountingExtension:
         connect(ext.request_scheduled, signal=signals.request_scheduled)
         connect(ext.request_dropped, signal=signals.request_dropped)
         connect(ext.response_received, signal=signals.response_received)
+        connect(ext.request_reached_downloader, signal=signals.request_reached_downloader)
+        connect(ext.request_left_downloader, signal=signals.request_left_downloader)
         connect(ext.item_scraped, signal=signals.item_scraped)
         connect(ext.item_dropped, signal=signals.item_dropped)
         connect(ext.url_outcome, signal=url_outcome)
@@ -147,6 +156,22 @@ class AccountingExtension:
             report_error(self.crawler, request, "fetch", "redirect_loop", detail)
         else:
             self._set(origin, "duplicate", "redirect" if "redirect_urls" in request.meta else "url")
+
+    def request_reached_downloader(self, request: Request, spider: Spider) -> None:
+        origin = self._origin(request)
+        if origin is not None:
+            self.downloaded.add(origin)
+            self.at_downloader[origin] += 1
+
+    def request_left_downloader(self, request: Request, spider: Spider) -> None:
+        origin = self._origin(request)
+        if origin is not None and self.at_downloader[origin] > 0:
+            self.at_downloader[origin] -= 1
+
+    def _pending_where(self, origin: str) -> str:
+        if self.at_downloader[origin] > 0:
+            return "in_flight"
+        return "interrupted" if origin in self.downloaded else "queued"
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if response.status == 304 and REVISIT_OF_KEY in request.meta:
@@ -190,9 +215,13 @@ class AccountingExtension:
         """``outcome`` and ``outcome/reason`` counts, plus the URLs without a fate: ``pending``
         when the run was stopped early (``finished`` false), else ``unaccounted``."""
         counts: Counter[str] = Counter()
-        for fate in self.fate.values():
+        for origin, fate in self.fate.items():
+            if fate is None and finished:
+                counts["unaccounted"] += 1
+                continue
             if fate is None:
-                counts["unaccounted" if finished else "pending"] += 1
+                counts["pending"] += 1
+                counts[f"pending/{self._pending_where(origin)}"] += 1
                 continue
             counts[fate[0]] += 1
             counts[f"{fate[0]}/{fate[1]}"] += 1
@@ -231,7 +260,11 @@ class AccountingExtension:
             counts.get("unaccounted", 0),
         )
         if pending:
-            logger.info("Pending at close (%s): %d URLs, e.g. %s", reason, pending, missing[:5])
+            logger.info("Pending at close (%s): %d URLs", reason, pending)
+            for where in ("queued", "in_flight", "interrupted"):
+                urls = [url for url in missing if self._pending_where(url) == where]
+                if urls:
+                    logger.info("  %d %s, e.g. %s", len(urls), where, " ".join(urls[:5]))
         elif missing:
             logger.error("Unaccounted URLs (a newsarchive bug): %s", missing[:20])
             mark_failed(self.crawler, "unaccounted_urls")

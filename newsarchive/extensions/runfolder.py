@@ -93,8 +93,13 @@ def accounting_lines(stats: dict) -> list[str]:
         f" (errors.jsonl) + {get('not_article')} not articles + {get('skipped')} skipped"
         f" + {get('duplicate')} duplicates"
     )
-    if get("pending"):  # a run stopped early: queued or in flight at close
-        line += f" + {get('pending')} pending"
+    if get("pending"):  # a run stopped early: where the URLs without a fate were at close
+        where = ", ".join(
+            f"{get(f'pending/{w}')} {w.replace('_', ' ')}"
+            for w in ("queued", "in_flight", "interrupted")
+            if get(f"pending/{w}")
+        )
+        line += f" + {get('pending')} pending" + (f" ({where})" if where else "")
     if get("unaccounted"):
         line += f"   UNACCOUNTED: {get('unaccounted')}"
     if "newsarchive/accounting/discovered" not in stats:
