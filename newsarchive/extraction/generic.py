@@ -12,6 +12,7 @@ from __future__ import annotations
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction, extract_metadata
 
+from newsarchive.extraction import embedded
 from newsarchive.extraction.continued import continue_body
 from newsarchive.extraction.dates import Stamp, parse_stamp
 from newsarchive.extraction.metadata import Facts, split_names, split_tags, unique
@@ -43,10 +44,23 @@ def captions(tree: HtmlElement) -> set[str]:
 def body_text(tree: HtmlElement, url: str | None) -> str:
     """trafilatura's main text, one paragraph per output line, captions dropped, a body split
     into several containers read to its end (:mod:`newsarchive.extraction.continued`), teasers
-    for other articles dropped (:mod:`newsarchive.extraction.teasers`).
+    for other articles dropped (:mod:`newsarchive.extraction.teasers`); for a page whose
+    markup holds (almost) no text, the article its scripts carry
+    (:mod:`newsarchive.extraction.embedded`).
 
     trafilatura copies the tree it is given, so the shared tree stays intact.
     """
+    text = _markup_text(tree, url)
+    if len(text.split()) >= embedded.MIN_WORDS:
+        return text
+    article = embedded.embedded_article(tree)
+    if article is None:
+        return text
+    from_scripts = _markup_text(article, url)
+    return from_scripts if len(from_scripts.split()) > len(text.split()) else text
+
+
+def _markup_text(tree: HtmlElement, url: str | None) -> str:
     document = bare_extraction(tree, url=url, with_metadata=False, **TRAFILATURA_OPTIONS)
     raw = getattr(document, "text", None) or ""
     skip = captions(tree)
