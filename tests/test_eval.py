@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import importlib.util
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,27 @@ def test_harness_on_a_known_corpus(tiny_corpora):
     assert set(report.metrics["trafilatura"]) == set(ours)
     table = format_table(report)
     assert "| fundus-parser-testdata (1) | exact title | 1.0000 |" in table
+
+
+def test_body_scores_do_not_depend_on_the_unicode_form(tiny_corpora):
+    """A page written in decomposed form (NFD) has an NFD truth; items are NFC. Both sides are
+    compared in NFC, so the form a system returns costs nothing."""
+    fundus = tiny_corpora / "fundus-parser-testdata"
+    decomposed = [unicodedata.normalize("NFD", p.replace("river", "Flüsschen")) for p in PARAGRAPHS]
+    assert decomposed != [unicodedata.normalize("NFC", p) for p in decomposed]
+    html = article_html("Bridge Closed as River Rises", "Example News", "Ann Smith",
+                        "2024-05-03T23:30:00+02:00")  # fmt: skip
+    for original, nfd in zip(PARAGRAPHS, decomposed, strict=True):
+        html = html.replace(original.encode(), nfd.encode())
+    write_gz(fundus / "xx" / "ExampleNews_2024_05_03.html.gz", html)
+    expected_file = fundus / "xx" / "ExampleNews.json"
+    expected = json.loads(expected_file.read_text())
+    expected["V1"]["body"]["sections"][0]["paragraphs"] = decomposed
+    expected_file.write_text(json.dumps(expected), "utf-8")
+
+    report = evaluate(tiny_corpora, workers=1)
+
+    assert report.metrics["newsarchive"]["fundus-parser-testdata/body_f1"] == pytest.approx(1.0)
 
 
 def test_cli_prints_the_table_and_names_a_missing_corpus(tiny_corpora, tmp_path, capsys):

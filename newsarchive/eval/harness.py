@@ -68,6 +68,16 @@ def normalize(value: str | None) -> str:
     return unicodedata.normalize("NFC", clean_space(value))
 
 
+def _texts(page: Page, prediction: Prediction) -> tuple[str, str]:
+    """Truth and predicted body, both NFC: a page written in decomposed form (NFD) has a truth
+    in NFD, and ``\\w+`` splits ``u`` + combining diaeresis into two tokens; the scores should
+    not depend on which form a system returns (items are NFC)."""
+    return (
+        unicodedata.normalize("NFC", page.truth["text"]),
+        unicodedata.normalize("NFC", prediction.text or ""),
+    )
+
+
 def title_ok(truth: str, got: str | None) -> bool:
     return normalize(truth) == normalize(got)
 
@@ -117,7 +127,7 @@ def _rate(hits: list[bool]) -> float:
 def _score_benchmark(results, report: Report) -> None:
     report.pages[BENCHMARK] = len(results)
     for system in SYSTEMS:
-        scores = score((page.truth["text"], preds[system].text) for page, preds in results)
+        scores = score(_texts(page, preds[system]) for page, preds in results)
         report.metrics[system].update(
             {
                 f"{BENCHMARK}/body_precision": scores.precision,
@@ -128,7 +138,7 @@ def _score_benchmark(results, report: Report) -> None:
         report.misses[system] += [
             f"{BENCHMARK} {page.name} body F1 {f1:.3f} {page.url}"
             for page, preds in results
-            if (f1 := f1_document(page.truth["text"], preds[system].text)) < 0.9
+            if (f1 := f1_document(*_texts(page, preds[system]))) < 0.9
         ]
 
 
@@ -154,7 +164,7 @@ def _score_fundus(results, report: Report) -> None:
         metrics = report.metrics[system]
         for metric, values in hits.items():
             metrics[f"{FUNDUS}/{metric}"] = _rate(values)
-        body = score((page.truth["text"], preds[system].text) for page, preds in results)
+        body = score(_texts(page, preds[system]) for page, preds in results)
         metrics[f"{FUNDUS}/body_f1"] = body.f1
 
 
@@ -170,7 +180,9 @@ def pangea_checks(truth: dict[str, Any], got: Prediction) -> dict[str, bool]:
     if "tags" in truth:
         checks["tags"] = authors_ok(truth["tags"], got.tags)
     if "text" in truth:
-        checks["text"] = f1_document(truth["text"], got.text) >= PANGEA_TEXT_F1
+        checks["text"] = (
+            f1_document(normalize(truth["text"]), normalize(got.text)) >= PANGEA_TEXT_F1
+        )
     if "text_starts" in truth:
         checks["text_starts"] = clean_space(got.text).startswith(truth["text_starts"])
     if "text_ends" in truth:
@@ -187,9 +199,7 @@ def _score_pangea(results, report: Report) -> None:
                 fields.append(ok)
                 if not ok:
                     report.misses[system].append(f"{PANGEA} {page.name} {name}")
-        with_text = [
-            (p.truth["text"], preds[system].text) for p, preds in results if "text" in p.truth
-        ]
+        with_text = [_texts(p, preds[system]) for p, preds in results if "text" in p.truth]
         report.metrics[system][f"{PANGEA}/body_f1"] = score(with_text).f1
         report.metrics[system][f"{PANGEA}/fields"] = _rate(fields)
         report.metrics[system][f"{PANGEA}/field_checks"] = float(len(fields))
