@@ -23,6 +23,7 @@ PROSE = [
 HEADING = "What happens to the library"
 TEASER = "Library closure leaves students without a place to study"
 OTHER = "Road repairs delayed again as contractor goes bankrupt"
+PIPE = "Mayor opens the new ferry terminal on the north bank"
 VOTE = "How the council members voted"
 CARD = (
     "The regional authority rejected two of the last three budgets, citing missing money for "
@@ -43,6 +44,7 @@ def page() -> str:
 <h2 id="library">{HEADING}</h2>
 {p[2].replace("road repairs", '<a href="/roads">road repairs</a>')}
 <p>ALSO READ: <a href="/2024/03/roads">{OTHER}</a></p>
+<p>READ ANOTHER STORY HERE | <a href="/2024/02/ferry">{PIPE}</a></p>
 <h2>{VOTE}</h2>
 {p[3]}
 <a href="/2023/12/budget-rejected"><h3>Regional authority rejects the budget again</h3>
@@ -61,6 +63,7 @@ def test_teasers_go_prose_and_headings_stay():
 
     assert TEASER not in text
     assert OTHER not in text
+    assert PIPE not in text  # a label ending in "|"
     assert CARD not in text  # a story card: headline and summary inside a link to another page
     assert "Regional authority rejects" not in text
     paragraphs = text.split("\n\n")
