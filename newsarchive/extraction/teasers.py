@@ -10,8 +10,8 @@ The rule: an output paragraph is a teaser when it, or what remains after at most
 label (a dash or bullet, and/or up to 30 characters ending in ``:`` or ``|``), is exactly the
 text of a link to another page or of a block inside such a link, at least :data:`MIN_WORDS`
 words long, and the page nowhere prints that text as a mostly unlinked block outside links (a
-sub-heading the page also lists in a table of contents stays). Links to the same page (``href="#..."``) are a
-table of contents, not teasers.
+sub-heading the page also lists in a table of contents stays). Links to the same page
+(``href="#..."``) are a table of contents, not teasers.
 
 Measured (4-token-shingle F1, ``python -m newsarchive.eval``): benchmark 0.9735 → 0.9768 (8
 pages better, 1 slightly worse: a recipe blog's "Pro tip: Get more meal ideas here!" links,
