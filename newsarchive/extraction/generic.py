@@ -9,6 +9,10 @@ headline adds 0.0015. On the fundus pages the same settings tie with the default
 
 from __future__ import annotations
 
+import re
+from copy import deepcopy
+
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction, extract_metadata
 
@@ -19,6 +23,11 @@ from newsarchive.extraction.metadata import Facts, split_names, split_tags, uniq
 from newsarchive.extraction.teasers import drop_teasers
 from newsarchive.extraction.text import clean_space, join_paragraphs
 
+#: Classes that hide an element from sight but not from screen readers.
+_HIDDEN = re.compile(
+    r"(?:^|\s)(?:sr-only|visually-hidden|visuallyhidden|screen-reader-text|screen-reader-only"
+    r"|a11y-hidden|offscreen)(?:\s|$)"
+)
 TRAFILATURA_OPTIONS = {
     "include_comments": False,
     "include_tables": True,
@@ -60,7 +69,24 @@ def body_text(tree: HtmlElement, url: str | None) -> str:
     return from_scripts if len(from_scripts.split()) > len(text.split()) else text
 
 
+def without_hidden(tree: HtmlElement) -> HtmlElement:
+    """The tree without screen-reader-only elements (``sr-only``, ``visually-hidden``, ...): a
+    second copy of a headline for assistive technology, "Advertisement", "(opens in a new
+    tab)" are not the article's text. A copy only when there is something to drop.
+
+    Measured: fundus body F1 +0.0012 (The Nation 0.88 → 0.99: a hidden copy of each
+    related-story title; Le Figaro), no page worse on either corpus.
+    """
+    if not any(_HIDDEN.search(el.get("class") or "") for el in tree.iter(etree.Element)):
+        return tree
+    tree = deepcopy(tree)
+    for element in [el for el in tree.iter(etree.Element) if _HIDDEN.search(el.get("class") or "")]:
+        element.drop_tree()
+    return tree
+
+
 def _markup_text(tree: HtmlElement, url: str | None) -> str:
+    tree = without_hidden(tree)
     document = bare_extraction(tree, url=url, with_metadata=False, **TRAFILATURA_OPTIONS)
     raw = getattr(document, "text", None) or ""
     skip = captions(tree)
