@@ -77,12 +77,17 @@ def without_hidden(tree: HtmlElement) -> HtmlElement:
     Measured: fundus body F1 +0.0012 (The Nation 0.88 → 0.99: a hidden copy of each
     related-story title; Le Figaro), no page worse on either corpus.
     """
-    if not any(_HIDDEN.search(el.get("class") or "") for el in tree.iter(etree.Element)):
+    if not _hidden_elements(tree):
         return tree
     tree = deepcopy(tree)
-    for element in [el for el in tree.iter(etree.Element) if _HIDDEN.search(el.get("class") or "")]:
+    for element in _hidden_elements(tree):
         element.drop_tree()
     return tree
+
+
+def _hidden_elements(tree: HtmlElement) -> list[HtmlElement]:
+    # A Python scan with a regex is 3x faster here than the equivalent XPath over @class.
+    return [el for el in tree.iter(etree.Element) if _HIDDEN.search(el.get("class") or "")]
 
 
 def _markup_text(tree: HtmlElement, url: str | None) -> str:

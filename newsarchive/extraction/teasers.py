@@ -41,21 +41,25 @@ def _squash(text: str) -> str:
     return re.sub(r"\W+", "", text.casefold())
 
 
-def _link_texts(tree: HtmlElement) -> set[str]:
-    """Texts of links that lead away from the page and are not headings, and of the blocks
-    inside them (a story card)."""
+def _linked(tree: HtmlElement, wanted: set[str]) -> set[str]:
+    """Which of the ``wanted`` (squashed) texts are the text of a link that leads away from the
+    page and is not a heading, or of a block inside such a link (a story card).
+
+    Only texts of a wanted length are squashed: most links are menu items and cannot match.
+    """
+    if not wanted:
+        return set()
+    longest = max(map(len, wanted))
     found = set()
     for link in tree.iter("a"):
         if (link.get("href") or "").startswith("#"):
             continue
-        if any(a.tag in _HEADINGS for a in link.iterancestors()):
-            continue
-        text = _squash(link.text_content())
-        if len(text) >= _MIN_LINK_CHARS:
-            found.add(text)
-        for block in link.iter(*_BLOCKS):  # a card: headline and summary inside one link
-            text = _squash(block.text_content())
-            if len(text) >= _MIN_LINK_CHARS:
+        for element in (link, *link.iter(*_BLOCKS)):
+            raw = element.text_content()
+            if not _MIN_LINK_CHARS <= len(raw) <= 3 * longest:
+                continue
+            text = _squash(raw)
+            if text in wanted and not any(a.tag in _HEADINGS for a in link.iterancestors()):
                 found.add(text)
     return found
 
@@ -76,21 +80,18 @@ def _unlinked_blocks(tree: HtmlElement) -> set[str]:
 
 def drop_teasers(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
     """``paragraphs`` without the teasers for other pages (see the module docstring)."""
-    links = _link_texts(tree)
-    candidates = set()
-    for index, paragraph in enumerate(paragraphs):
+    forms: list[tuple[str, str]] = []  # (whole paragraph, after the label), squashed
+    for paragraph in paragraphs:
         rest = _LABEL.sub("", paragraph, count=1)
-        if len(rest.split()) >= MIN_WORDS and (
-            _squash(rest) in links or _squash(paragraph) in links
-        ):
-            candidates.add(index)
+        long_enough = len(rest.split()) >= MIN_WORDS
+        forms.append((_squash(paragraph), _squash(rest)) if long_enough else ("", ""))
+    links = _linked(tree, {form for pair in forms for form in pair if form})
+    candidates = {i for i, pair in enumerate(forms) if any(f and f in links for f in pair)}
     if not candidates:
         return paragraphs
     unlinked = _unlinked_blocks(tree)  # only for pages with a candidate: it reads every block
-    kept = []
-    for index, paragraph in enumerate(paragraphs):
-        rest = _squash(_LABEL.sub("", paragraph, count=1))
-        if index in candidates and rest not in unlinked and _squash(paragraph) not in unlinked:
-            continue
-        kept.append(paragraph)
-    return kept
+    return [
+        paragraph
+        for i, paragraph in enumerate(paragraphs)
+        if i not in candidates or any(f in unlinked for f in forms[i])
+    ]
