@@ -80,3 +80,26 @@ def test_site_and_agency_credit_in_jsonld_person():
     assert extract(html, "https://example.org/a")["authors"] == ["Example Post et AFP"]
     html = page(head=jsonld('[{"@type": "Person", "name": "Ann Lee et AFP"}]'))
     assert extract(html, "https://example.org/a")["authors"] == ["Ann Lee", "AFP"]
+
+
+def test_an_agency_listed_with_the_reporter_is_in_the_byline_in_its_place():
+    reporter_and_agency = jsonld(
+        '[{"@type": "Person", "name": "Ann Lee"}, {"@type": "Organization", "name": "SDA"}]'
+    )
+    assert extract(page(head=reporter_and_agency), "https://example.org/a")["authors"] == [
+        "Ann Lee",
+        "SDA",
+    ]
+    agency_first = jsonld(
+        '[{"@type": "NewsMediaOrganization", "name": "AFP"},'
+        ' {"@type": "Person", "name": "Bo Chan"}]'
+    )
+    assert extract(page(head=agency_first), "https://example.org/a")["authors"] == [
+        "AFP",
+        "Bo Chan",
+    ]
+    # An organisation alone is only a fallback: a microdata byline of a person comes first.
+    agency_only = jsonld('{"@type": "Organization", "name": "SDA"}')
+    byline = '<p><span itemprop="author">Ann Lee</span></p>'
+    html = page(head=agency_only, body=byline)
+    assert extract(html, "https://example.org/a")["authors"] == ["Ann Lee"]

@@ -180,22 +180,23 @@ def _image_url(value: Any) -> str | None:
 
 
 def _people(value: Any) -> tuple[list[str], list[str], list[str]]:
-    """(persons, organisations, person bylines as written) named in a JSON-LD ``author``:
-    object, array or bare string."""
+    """(persons, organisations, bylines as written) named in a JSON-LD ``author``: object, array
+    or bare string. An organisation listed next to a person (``[Person "Paula Steiger",
+    Organization "SDA"]``: an agency credited with the reporter) is part of the written byline,
+    in its place; alone, organisations are only a fallback (see ``extract._authors``)."""
     persons: list[str] = []
     organizations: list[str] = []
-    credits: list[str] = []
+    written: list[tuple[str, bool]] = []  # (name as written, names a person)
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, str):
             persons.extend(split_names(item))
-            credits.extend(filter(None, [text_value(item)]))
+            written.extend((n, True) for n in filter(None, [text_value(item)]))
         elif isinstance(item, dict):
             name = text_value(item.get("name"))
-            if set(_types(item)) & _PERSON_TYPES or not _types(item):
-                persons.extend(split_names(name))
-                credits.extend(filter(None, [name]))
-            else:
-                organizations.extend(split_names(name))
+            is_person = bool(set(_types(item)) & _PERSON_TYPES or not _types(item))
+            (persons if is_person else organizations).extend(split_names(name))
+            written.extend((n, is_person) for n in filter(None, [name]))
+    credits = [n for n, is_person in written if is_person or persons]
     return unique(persons), unique(organizations), credits
 
 
