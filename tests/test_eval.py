@@ -257,6 +257,31 @@ def test_a_page_a_system_cannot_finish_is_scored_wrong_not_dropped(tiny_corpora,
     assert report.metrics["newsarchive"]["article-extraction-benchmark/body_f1"] > 0.99
 
 
+def test_split_by_publisher_keeps_a_sites_pages_in_one_half(tiny_corpora):
+    """Two pages of one publisher: split by page they may fall apart, split by publisher they
+    always land in the same half, and the two halves add up to the whole."""
+    fundus = tiny_corpora / "fundus-parser-testdata"
+    index = fundus / "INDEX.jsonl"
+    first = json.loads(index.read_text().splitlines()[0])
+    names = [f"xx/ExampleNews_2024_05_{day:02d}.html.gz" for day in range(3, 13)]
+    source = (fundus / first["html"]).read_bytes()
+    for name in names[1:]:
+        (fundus / name).write_bytes(source)
+    index.write_text("".join(json.dumps({**first, "html": n}) + "\n" for n in names), "utf-8")
+
+    by_page = {s: evaluate(tiny_corpora, workers=1, split=s).pages["fundus-parser-testdata"]
+               for s in SPLITS}  # fmt: skip
+    by_publisher = {
+        s: evaluate(tiny_corpora, workers=1, split=s, split_by="publisher").pages[
+            "fundus-parser-testdata"
+        ]
+        for s in SPLITS
+    }
+    assert sum(by_page.values()) == sum(by_publisher.values()) == len(names)
+    assert sorted(by_page.values()) != [0, len(names)]  # ten paths do not all hash alike
+    assert sorted(by_publisher.values()) == [0, len(names)]  # one publisher, one half
+
+
 # -- the gate --------------------------------------------------------------------------------------
 
 

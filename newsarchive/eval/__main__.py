@@ -1,5 +1,5 @@
-"""``python -m newsarchive.eval [--corpora DIR] [--json FILE] [--misses] [--split dev|heldout]``:
-print the table."""
+"""``python -m newsarchive.eval [--corpora DIR] [--json FILE] [--misses] [--split dev|heldout]
+[--split-by page|publisher]``: print the table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from newsarchive.eval.corpora import SPLITS, default_root
+from newsarchive.eval.corpora import SPLIT_KEYS, SPLITS, default_root
 from newsarchive.eval.harness import evaluate, format_table
 
 
@@ -37,11 +37,18 @@ def main(argv: list[str] | None = None) -> int:
         help="score only this fixed half of the fundus pages (by sha1 of the file path); "
         "default: all of them",
     )
+    parser.add_argument(
+        "--split-by",
+        choices=SPLIT_KEYS,
+        default="page",
+        help="what --split hashes: each page's path (default), or its publisher, so that no "
+        "site has pages in both halves",
+    )
     args = parser.parse_args(argv)
     root = args.corpora or default_root()
     started = time.monotonic()
     try:
-        report = evaluate(root, workers=args.workers, split=args.split)
+        report = evaluate(root, workers=args.workers, split=args.split, split_by=args.split_by)
     except FileNotFoundError as exc:
         print(f"newsarchive.eval: {exc}", file=sys.stderr)
         return 2

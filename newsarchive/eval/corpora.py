@@ -123,12 +123,24 @@ def fundus_truth(expected: dict[str, Any]) -> dict[str, Any]:
     return truth
 
 
+#: What ``--split-by`` hashes: the page's path, or its publisher's expected-output file (so no
+#: publisher has pages in both halves: a rule cannot pass the held-out check by having seen
+#: another page of the same site).
+SPLIT_KEYS = ("page", "publisher")
+
+
 def fundus_pages(
-    root: Path, split: str | None = None, problems: list[str] | None = None
+    root: Path,
+    split: str | None = None,
+    problems: list[str] | None = None,
+    split_by: str = "page",
 ) -> Iterator[Page]:
     """fundus-parser-testdata: the pairs listed in ``INDEX.jsonl`` (only one half of them when
-    ``split`` names one, see :func:`split_of`). A listed pair that cannot be read (missing file,
-    missing version key, bad line) is reported in ``problems`` and not yielded."""
+    ``split`` names one, see :func:`split_of`, halves by page or by publisher: ``split_by``). A
+    listed pair that cannot be read (missing file, missing version key, bad line) is reported
+    in ``problems`` and not yielded."""
+    if split_by not in SPLIT_KEYS:
+        raise ValueError(f"split_by must be one of {SPLIT_KEYS}, not {split_by!r}")
     problems = problems if problems is not None else []
     folder = root / FUNDUS
     expectations: dict[str, dict[str, Any]] = {}
@@ -142,7 +154,7 @@ def fundus_pages(
         except (ValueError, KeyError, TypeError) as exc:
             problems.append(f"{FUNDUS} INDEX.jsonl line {number}: unreadable ({exc!r})")
             continue
-        if split is not None and split_of(html_name) != split:
+        if split is not None and split_of(html_name if split_by == "page" else name) != split:
             continue
         try:
             if name not in expectations:

@@ -205,7 +205,9 @@ def _score_pangea(results, report: Report) -> None:
         report.metrics[system][f"{PANGEA}/field_checks"] = float(len(fields))
 
 
-def evaluate(root: Path, workers: int | None = None, split: str | None = None) -> Report:
+def evaluate(
+    root: Path, workers: int | None = None, split: str | None = None, split_by: str = "page"
+) -> Report:
     """Run both systems over the three corpora under ``root`` (read in place).
 
     ``split`` (``dev`` or ``heldout``) scores only that half of the fundus pages (the corpus the
@@ -226,7 +228,7 @@ def evaluate(root: Path, workers: int | None = None, split: str | None = None) -
     )
     corpora = (
         (BENCHMARK, benchmark_pages(root, report.skipped), _score_benchmark),
-        (FUNDUS, fundus_pages(root, split, report.skipped), _score_fundus),
+        (FUNDUS, fundus_pages(root, split, report.skipped, split_by), _score_fundus),
         (PANGEA, pangea_pages(root, report.skipped), _score_pangea),
     )
     for corpus, pages, score_corpus in corpora:
