@@ -1,4 +1,5 @@
-"""Screen-reader-only text is not the article's text (``generic.without_hidden``), through
+"""Text on the page that is not the article's: screen-reader-only elements
+(``generic.without_hidden``) and picture or source credit lines (``generic._is_credit``), through
 :func:`newsarchive.extraction.extract`."""
 
 from __future__ import annotations
@@ -47,3 +48,17 @@ def test_screen_reader_only_text_is_left_out():
     assert "opens in a new tab" not in text
     assert "Section:" not in text
     assert text.split("\n\n") == [PARAGRAPHS[0], PARAGRAPHS[1], "What residents get", PARAGRAPHS[2]]
+
+
+def test_credit_lines_are_left_out_but_sentences_with_a_colon_stay():
+    credits = ["Photo: AFP", "Image: Jane Doe / City Archive", "SOURCE: News agencies"]
+    quote = "Source: a council member who asked not to be named, speaking after the vote."
+    body = "".join(f"<p>{p}</p>" for p in [PARAGRAPHS[0], credits[0], PARAGRAPHS[1], credits[1]])
+    body += f"<p>{PARAGRAPHS[2]}</p><p>{quote}</p><p>{credits[2]}</p>"
+    html = f"<html><head><title>Airport tram opens</title></head><body><article>{body}</article>"
+    alone = trafilatura.extract(html, url=URL, **TRAFILATURA_OPTIONS) or ""
+    assert all(credit in alone for credit in credits)  # the test is real
+
+    text = extract(html, URL)["text"]
+
+    assert text.split("\n\n") == [*PARAGRAPHS, quote]  # a long "Source: ..." sentence stays

@@ -29,6 +29,14 @@ _HIDDEN = re.compile(
     r"(?:^|\s)(?:sr-only|visually-hidden|visuallyhidden|screen-reader-text|screen-reader-only"
     r"|a11y-hidden|offscreen)(?:\s|$)"
 )
+#: A paragraph that only credits a picture or a source ("Photo: AFP", "Image: Jane Doe / X",
+#: "SOURCE: News agencies"): a caption's credit line, not the article's text. Short by rule.
+_CREDIT_LINE = re.compile(
+    r"(?:photos?|images?|pictures?|photograph|illustration|graphic|credits?|source|foto|fotos"
+    r"|bild|bilder|grafik|quelle|crédit|фото|источник)\s*:\s*\S.{0,60}",
+    re.I,
+)
+_CREDIT_MAX_WORDS = 8
 TRAFILATURA_OPTIONS = {
     "include_comments": False,
     "include_tables": True,
@@ -52,11 +60,11 @@ def captions(tree: HtmlElement) -> set[str]:
 
 
 def body_text(tree: HtmlElement, url: str | None) -> str:
-    """trafilatura's main text, one paragraph per output line: screen-reader-only text and
-    captions dropped, a body split into several containers read to its end
-    (:mod:`newsarchive.extraction.continued`), teasers for other articles dropped
-    (:mod:`newsarchive.extraction.teasers`); for a page whose markup holds (almost) no text, the
-    article its scripts carry (:mod:`newsarchive.extraction.embedded`).
+    """trafilatura's main text, one paragraph per output line: screen-reader-only text,
+    captions and credit lines ("Photo: AFP") dropped, a body split into several containers
+    read to its end (:mod:`newsarchive.extraction.continued`), teasers for other articles
+    dropped (:mod:`newsarchive.extraction.teasers`); for a page whose markup holds (almost) no
+    text, the article its scripts carry (:mod:`newsarchive.extraction.embedded`).
 
     trafilatura copies the tree it is given, so the shared tree stays intact.
     """
@@ -86,6 +94,12 @@ def without_hidden(tree: HtmlElement) -> HtmlElement:
     return tree
 
 
+def _is_credit(line: str) -> bool:
+    """A picture or source credit on a line of its own (measured: benchmark +0.0001, fundus
+    +0.0004 body F1; six pages better, none worse)."""
+    return len(line.split()) <= _CREDIT_MAX_WORDS and bool(_CREDIT_LINE.fullmatch(line))
+
+
 def _hidden_elements(tree: HtmlElement) -> list[HtmlElement]:
     # A Python scan with a regex is 3x faster here than the equivalent XPath over @class.
     return [el for el in tree.iter(etree.Element) if _HIDDEN.search(el.get("class") or "")]
@@ -97,7 +111,7 @@ def _markup_text(tree: HtmlElement, url: str | None) -> str:
     raw = getattr(document, "text", None) or ""
     skip = captions(tree)
     lines = [clean_space(line) for line in raw.splitlines()]
-    lines = [line for line in lines if line and line not in skip]
+    lines = [line for line in lines if line and line not in skip and not _is_credit(line)]
     if not lines:
         return ""
     return join_paragraphs(drop_teasers(tree, continue_body(tree, lines, skip)))
