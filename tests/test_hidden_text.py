@@ -62,3 +62,22 @@ def test_credit_lines_are_left_out_but_sentences_with_a_colon_stay():
     text = extract(html, URL)["text"]
 
     assert text.split("\n\n") == [*PARAGRAPHS, quote]  # a long "Source: ..." sentence stays
+
+
+def test_a_printed_headline_other_than_the_title_does_not_open_the_text():
+    """The item keeps the declared title; the page prints another headline first, which
+    trafilatura returns as the first paragraph: it is a headline, not text."""
+    declared = "Airport tram opens two years late"
+    printed = "Trams to the airport at last"
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = (
+        f'<html><head><title>{declared}</title><meta property="og:title" content="{declared}">'
+        f"</head><body><article><h1>{printed}</h1>{body}</article></body></html>"
+    )
+    alone = trafilatura.extract(html, url=URL, **TRAFILATURA_OPTIONS) or ""
+    assert alone.startswith(printed)  # the test is real
+
+    item = extract(html, URL)
+
+    assert item["title"] == declared
+    assert item["text"].split("\n\n") == PARAGRAPHS

@@ -33,7 +33,7 @@ from newsarchive.extraction import generic, pangea
 from newsarchive.extraction.bylines import credit_names, microdata_authors
 from newsarchive.extraction.dates import Stamp, best_stamp, parse_stamp
 from newsarchive.extraction.document import decode, parse
-from newsarchive.extraction.headline import printed_headline
+from newsarchive.extraction.headline import headline_text, printed_headline
 from newsarchive.extraction.metadata import (
     ARTICLE_TYPES,
     Facts,
@@ -50,7 +50,7 @@ from newsarchive.extraction.metadata import (
     utag_data,
 )
 from newsarchive.extraction.notices import find_notices, remove_notice
-from newsarchive.extraction.text import iter_lines
+from newsarchive.extraction.text import clean_space, iter_lines
 from newsarchive.extraction.titles import choose_title
 
 #: Keys of the dict ``extract`` returns (a subset of ``ArticleItem``'s fields).
@@ -157,10 +157,12 @@ def _needs_fallback(kind: str | None, ranked: list[Facts]) -> bool:
     return not kind and not any(f.authors or f.organizations for f in ranked)
 
 
-def _without_title(text: str, title: str | None) -> str:
-    """trafilatura often starts with the headline; the item has it in ``title`` already."""
+def _without_title(text: str, headlines: list[str | None]) -> str:
+    """trafilatura often starts with the headline; the item has it in ``title`` already. Any of
+    the page's headlines counts (the chosen title, another declared one, a printed ``<h1>``):
+    the printed headline may differ from the declared title the item keeps."""
     first, _, rest = text.partition("\n\n")
-    if title and first.casefold() == title.casefold():
+    if rest and first.casefold() in {clean_space(h).casefold() for h in headlines if h}:
         return rest
     return text
 
@@ -198,7 +200,10 @@ def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None)
 
     text = pangea.body_text(tree, kind) if kind else ""
     if not text:
-        text = _without_title(generic.body_text(tree, url), merged.title)
+        printed = [headline_text(h1) for h1 in tree.iterfind(".//h1")]
+        declared_titles = [t for f in ranked for t in (f.titles or [f.title])]
+        headlines = [merged.title, *declared_titles, *printed]
+        text = _without_title(generic.body_text(tree, url), headlines)
     notices = find_notices(tree, _body_container(tree, kind))
     for notice in notices:
         text = remove_notice(text, notice)
