@@ -33,8 +33,8 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
-from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
+from newsarchive.discovery.hints import merge_listing
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.sites import SiteConfig, load_sites_file, make_site, unique_sites
 from newsarchive.discovery.urlkey import article_key
@@ -277,18 +277,7 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         key = article_key(url)
         hints = self._hints.get(key)
         is_new = hints is None
-        if hints is None:
-            hints = self._hints[key] = {"discovered_from": source}
-        if news is not None:  # merged in place: a request already queued shares this dict
-            found = {
-                "news_title": news.title,
-                "news_language": news.language,
-                "news_publication_date": iso_utc(news.publication_date),
-                "publication": news.publication,
-            }
-            hints.update({k: v for k, v in found.items() if v})
-        if entry.lastmod is not None:
-            hints.setdefault("lastmod", iso_utc(entry.lastmod))
+        hints = self._hints[key] = merge_listing(hints, source, entry)
         # As in rferl: a known article skipped at its first listing is requested after all when
         # a later listing has a lastmod newer than our last fetch.
         if not is_new and key not in self._known_skipped:

@@ -27,9 +27,10 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip
 
 from newsarchive import default_settings
-from newsarchive.discovery.dates import iso_utc, parse_day
+from newsarchive.discovery.dates import parse_day
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
-from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role, source_rank
+from newsarchive.discovery.hints import merge_listing
+from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role
 from newsarchive.discovery.services import select_services
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.extensions.accounting import not_requested
@@ -186,28 +187,9 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
                 return
         hints = self._hints.get(aid)
         is_new = hints is None
-        if hints is None:
-            hints = self._hints[aid] = {"discovered_from": source}
-        elif source_rank(source) < source_rank(hints["discovered_from"]):
-            # Sitemaps answer in any order: name the most specific one, so that a live crawl
-            # and its replay agree on where an article was found.
-            hints["discovered_from"] = source
-        if news is not None:
-            # Merge in place: the request already queued shares this dict.
-            hints.update(
-                {
-                    k: v
-                    for k, v in {
-                        "news_title": news.title,
-                        "news_language": news.language,
-                        "news_publication_date": iso_utc(news.publication_date),
-                        "publication": news.publication,
-                    }.items()
-                    if v
-                }
-            )
-        if entry.lastmod is not None:
-            hints.setdefault("lastmod", iso_utc(entry.lastmod))
+        # Sitemaps answer in any order: the most specific one is named (merge_listing), so that
+        # a live crawl and its replay agree on where an article was found.
+        hints = self._hints[aid] = merge_listing(hints, source, entry)
         # A known article skipped at its first listing is requested after all when a later
         # listing (say _latest after _news) has a lastmod newer than our last fetch.
         if not is_new and aid not in self._known_skipped:

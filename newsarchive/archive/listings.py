@@ -22,9 +22,8 @@ from newsarchive.archive.reader import (
     entity_body,
     read_record,
 )
-from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
-from newsarchive.discovery.pangea import source_rank
+from newsarchive.discovery.hints import merge_listing
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.urlkey import article_key
 
@@ -110,27 +109,7 @@ class ArchiveContext:
                 return
         for entry in entries:
             key = article_key(entry.loc)
-            # Same merge as the spiders: the most specific listing (then the first) is the
-            # source, news fields merged, lastmod kept.
-            hints = self.hints.setdefault(key, {"discovered_from": record.url})
-            if source_rank(record.url) < source_rank(hints["discovered_from"]):
-                hints["discovered_from"] = record.url
-            news = entry.news
-            if news is not None:
-                hints.update(
-                    {
-                        k: v
-                        for k, v in {
-                            "news_title": news.title,
-                            "news_language": news.language,
-                            "news_publication_date": iso_utc(news.publication_date),
-                            "publication": news.publication,
-                        }.items()
-                        if v
-                    }
-                )
-            if entry.lastmod is not None:
-                hints.setdefault("lastmod", iso_utc(entry.lastmod))
+            self.hints[key] = merge_listing(self.hints.get(key), record.url, entry)
 
 
 def looks_like_listing(record: ArchivedRecord) -> bool:
