@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
 from newsarchive.archive.records import (
@@ -164,32 +165,14 @@ class RotatingWarcWriter:
                     refers_to_id=record_id,
                     payload_digest=stored_digest,
                 )
-                self.revisits_written += 1
-                location = self._write(record)
-                self._write(
-                    build_request_record(writer, exchange, concurrent_to=location.record_id)
-                )
-                self._file.flush()
-                return location
-            record = build_response_record(writer, exchange)
-            digest = record.rec_headers.get_header("WARC-Payload-Digest")
-            original = self._seen.get(digest) if self.config.dedupe and exchange.payload else None
-            if original is None and self.config.dedupe and exchange.payload and self.config.lookup:
-                original = self.config.lookup(digest)
-            if original is not None:
-                uri, date, record_id = original
-                record = build_revisit_record(
-                    writer,
-                    exchange,
-                    payload_digest=digest,
-                    refers_to_uri=uri,
-                    refers_to_date=date,
-                    refers_to_id=record_id,
-                )
+                new_digest = None
+            else:
+                record, new_digest = self._response_or_revisit(writer, exchange)
+            if record.rec_type == "revisit":
                 self.revisits_written += 1
             location = self._write(record)
-            if original is None and self.config.dedupe and exchange.payload:
-                self._seen[digest] = (
+            if new_digest is not None:
+                self._seen[new_digest] = (
                     exchange.url,
                     warc_date(exchange.fetched_at),
                     location.record_id,
@@ -197,6 +180,32 @@ class RotatingWarcWriter:
             self._write(build_request_record(writer, exchange, concurrent_to=location.record_id))
             self._file.flush()
             return location
+
+    def _response_or_revisit(
+        self, writer: WARCWriter, exchange: HttpExchange
+    ) -> tuple[ArcWarcRecord, str | None]:
+        """The response record, or an identical-payload revisit when the payload was archived
+        before (this writer, or ``config.lookup``: earlier runs); with the digest to remember
+        when the payload is new and deduplication is on, else ``None``."""
+        record = build_response_record(writer, exchange)
+        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+        if not (self.config.dedupe and exchange.payload):
+            return record, None
+        original = self._seen.get(digest)
+        if original is None and self.config.lookup:
+            original = self.config.lookup(digest)
+        if original is None:
+            return record, digest
+        uri, date, record_id = original
+        revisit = build_revisit_record(
+            writer,
+            exchange,
+            payload_digest=digest,
+            refers_to_uri=uri,
+            refers_to_date=date,
+            refers_to_id=record_id,
+        )
+        return revisit, None
 
     def write_metadata(self, url: str, refers_to: str, data: dict) -> RecordLocation:
         """Write ``data`` as JSON in a ``metadata`` record about page ``url``'s response
