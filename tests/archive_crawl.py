@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import SAMPLE_HOSTS, CrawlResult, run_crawl
+from tests.crawl_helpers import SAMPLE_ARGS, CrawlResult, run_crawl
 
 SITE = Path(__file__).resolve().parent / "site"
 _cache: dict[str, CrawlResult] = {}
@@ -29,10 +29,7 @@ def gzip_chunked_crawl(tmp_path_factory, *, chunked: bool = True) -> CrawlResult
             result = run_crawl(
                 double,
                 tmp_path_factory.mktemp("archive-crawl"),
-                "-a",
-                f"sites={SAMPLE_HOSTS}",
-                "-a",
-                "since=2012-01-01",
+                *SAMPLE_ARGS,
                 run_id="chunked" if chunked else "plain",
             )
         finally:

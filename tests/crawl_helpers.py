@@ -11,6 +11,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_HOSTS = "www.rferl.org,www.svoboda.org,www.radiofarda.com,pressroom.rferl.org"
+#: The rferl arguments that crawl the whole sample site (archive slices included).
+SAMPLE_ARGS = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
 
 
 @dataclass
@@ -25,20 +27,11 @@ class CrawlResult:
     warcs: list[Path] = field(default_factory=list)
 
 
-def run_crawl(
-    double,
-    output: Path,
-    *args: str,
-    spider: str = "rferl",
-    run_id: str = "test",
-    timeout: float = 300,
-    extra_env: dict[str, str] | None = None,
-) -> CrawlResult:
-    """``scrapy crawl <spider>`` from the repository root, proxied through ``double``."""
-    log_file = output / f"{run_id}.log"
-    output.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **proxy_vars(double.proxy_url), **(extra_env or {})}
-    double.clear_log()
+def crawl_command(
+    output: Path, run_id: str, *args: str, spider: str = "rferl", log_level: str | None = "DEBUG"
+) -> list[str]:
+    """The ``scrapy crawl <spider>`` command line the tests run (output, run id, fast
+    autothrottle, a log file per run), ``args`` appended."""
     cmd = [
         sys.executable,
         "-m",
@@ -53,16 +46,31 @@ def run_crawl(
         "AUTOTHROTTLE_START_DELAY=0.01",
         "-s",
         "AUTOTHROTTLE_MAX_DELAY=0.5",
-        "-s",
-        "LOG_LEVEL=DEBUG",
-        "-s",
-        f"LOG_FILE={log_file}",
-        *args,
     ]
+    if log_level:
+        cmd += ["-s", f"LOG_LEVEL={log_level}"]
+    return [*cmd, "-s", f"LOG_FILE={output / f'{run_id}.log'}", *args]
+
+
+def run_crawl(
+    double,
+    output: Path,
+    *args: str,
+    spider: str = "rferl",
+    run_id: str = "test",
+    timeout: float = 300,
+    extra_env: dict[str, str] | None = None,
+) -> CrawlResult:
+    """``scrapy crawl <spider>`` from the repository root, proxied through ``double``."""
+    output.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **proxy_vars(double.proxy_url), **(extra_env or {})}
+    double.clear_log()
+    cmd = crawl_command(output, run_id, *args, spider=spider)
     proc = subprocess.run(
         cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     folder = output / spider / run_id
+    log_file = output / f"{run_id}.log"
     items_path = folder / "items.jsonl"
     items = (
         [json.loads(line) for line in items_path.read_text("utf-8").splitlines() if line.strip()]

@@ -33,7 +33,7 @@ from newsarchive.extraction.bounded import (
 from newsarchive.items import FetchedPage
 from newsarchive.pipelines.extract import ExtractConfig, ExtractionDropped, ExtractPipeline
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import SAMPLE_HOSTS, run_crawl
+from tests.crawl_helpers import SAMPLE_ARGS, run_crawl
 
 SITE = Path(__file__).resolve().parent / "site"
 SEED_PATH = "/a/russian_foreign_minister_lavrov_to_syria_on_diplomatic_mission/24475926.html"
@@ -241,10 +241,7 @@ def test_crawl_records_a_hanging_page_as_failed_and_accounts_for_it(tmp_path):
         result = run_crawl(
             double,
             tmp_path / "out",
-            "-a",
-            f"sites={SAMPLE_HOSTS}",
-            "-a",
-            "since=2012-01-01",
+            *SAMPLE_ARGS,
             "-s",
             "NEWSARCHIVE_EXTRACT_TIMEOUT=2",
         )

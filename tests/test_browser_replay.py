@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import REPO, SAMPLE_HOSTS, run_crawl
+from tests.crawl_helpers import REPO, SAMPLE_ARGS, run_crawl
 from tests.pywb_env import pywb_venv
 
 pytestmark = pytest.mark.slow
@@ -77,10 +77,7 @@ def crawl(sample_site, tmp_path_factory):
         result = run_crawl(
             double,
             tmp_path_factory.mktemp("out"),
-            "-a",
-            f"sites={SAMPLE_HOSTS}",
-            "-a",
-            "since=2012-01-01",
+            *SAMPLE_ARGS,
             run_id="browser",
         )
     finally:

@@ -17,7 +17,7 @@ from protego import Protego
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import SAMPLE_HOSTS, load_expected, run_crawl
+from tests.crawl_helpers import SAMPLE_ARGS, SAMPLE_HOSTS, load_expected, run_crawl
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +37,7 @@ def crawl(sample_site, tmp_path_factory):
         result = run_crawl(
             double,
             tmp_path_factory.mktemp("out"),
-            "-a",
-            f"sites={SAMPLE_HOSTS}",
-            "-a",
-            "since=2012-01-01",
+            *SAMPLE_ARGS,
             run_id="full",
         )
     finally:

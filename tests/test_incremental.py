@@ -25,9 +25,9 @@ from newsarchive.extensions.statestore import StateStoreExtension
 from newsarchive.pipelines.dedupe import DedupePipeline
 from newsarchive.state.freshness import item_digest
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import SAMPLE_HOSTS, load_expected, run_crawl
+from tests.crawl_helpers import SAMPLE_ARGS, load_expected, run_crawl
 
-ARGS = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
+ARGS = SAMPLE_ARGS
 CHANGED_ID = "33423580"
 CHANGED_PAGE = (
     "www.rferl.org/a/russia-undesirable-organization-election-monitor-exiled/33423580.html"

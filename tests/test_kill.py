@@ -23,11 +23,18 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.discovery.pangea import article_id
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import REPO, SAMPLE_HOSTS, load_expected, proxy_vars, run_crawl
+from tests.crawl_helpers import (
+    REPO,
+    SAMPLE_ARGS,
+    crawl_command,
+    load_expected,
+    proxy_vars,
+    run_crawl,
+)
 
 pytestmark = pytest.mark.slow
 
-ARGS = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
+ARGS = SAMPLE_ARGS
 #: Article pages answer this slowly, so a crawl is still archiving when it is killed.
 ARTICLE_DELAY = 0.3
 
@@ -35,24 +42,7 @@ ARTICLE_DELAY = 0.3
 def start_crawl(double: WebDouble, output: Path, run_id: str) -> subprocess.Popen:
     """``scrapy crawl rferl`` in the background, proxied through ``double``."""
     output.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "rferl",
-        *ARGS,
-        "-s",
-        f"NEWSARCHIVE_OUTPUT={output}",
-        "-s",
-        f"NEWSARCHIVE_RUN_ID={run_id}",
-        "-s",
-        "AUTOTHROTTLE_START_DELAY=0.01",
-        "-s",
-        "AUTOTHROTTLE_MAX_DELAY=0.5",
-        "-s",
-        f"LOG_FILE={output / (run_id + '.log')}",
-    ]
+    cmd = crawl_command(output, run_id, *ARGS, log_level=None)
     env = {**os.environ, **proxy_vars(double.proxy_url)}
     return subprocess.Popen(
         cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -16,7 +16,7 @@ from newsarchive.archive.records import HttpExchange
 from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
 from newsarchive.commands.itemdiff import diff_report
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import REPO, SAMPLE_HOSTS, run_crawl
+from tests.crawl_helpers import REPO, SAMPLE_ARGS, run_crawl
 from tests.test_bounded_extraction import MiB, bloated, many_paragraphs
 
 pytestmark = pytest.mark.slow
@@ -44,10 +44,7 @@ def crawl(sample_site, tmp_path_factory):
         result = run_crawl(
             double,
             tmp_path_factory.mktemp("out"),
-            "-a",
-            f"sites={SAMPLE_HOSTS}",
-            "-a",
-            "since=2012-01-01",
+            *SAMPLE_ARGS,
             run_id="live",
         )
     finally:
@@ -193,7 +190,7 @@ def test_a_run_of_revisits_is_rebuilt_through_its_sibling_runs(sample_site, tmp_
     """A scheduled run that re-checked every article archived only revisits (304s and
     identical payloads): reextract resolves them into the first run's WARCs, sitemap hints
     included, and rebuilds the first run's items. The spider folder gives every capture."""
-    args = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
+    args = SAMPLE_ARGS
     output = tmp_path / "out"
     with WebDouble(sample_site, gzip=True) as double:
         first = run_crawl(double, output, *args, run_id="r1")

@@ -24,13 +24,13 @@ from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
 from newsarchive.downloadermiddlewares.replay import ReplayMiddleware, ReplayMiss
 from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY, REPLAYED_FLAG
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import SAMPLE_HOSTS, CrawlResult, run_crawl
+from tests.crawl_helpers import SAMPLE_ARGS, CrawlResult, run_crawl
 
 PAGE = "<html><head><title>t</title></head><body><p>Привет</p></body></html>".encode()
 FETCH_TIME_FIELDS = ("fetched_at", "warc", "run_id")
 #: Run ids shaped like the default ones (UTC start times), for the documented pywb glob.
 RUN_IDS = ("20261128T060000000Z", "20261128T070000000Z", "20261128T080000000Z")
-SCHEDULED_ARGS = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
+SCHEDULED_ARGS = SAMPLE_ARGS
 #: Cross-run state (item versions): a replay keeps no state, so these are null there.
 RUN_STATE_FIELDS = ("version", "previous_digest")
 
@@ -155,7 +155,7 @@ def test_unreadable_archive_fails_the_run_and_answers_nothing(tmp_path):
 # -- end to end ------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_replayed_crawl_reproduces_live_items(sample_site, tmp_path):
-    args = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
+    args = SAMPLE_ARGS
     live_double = WebDouble(sample_site, gzip=True, chunked=True).start()
     try:
         live = run_crawl(live_double, tmp_path / "out", *args, run_id="live")

@@ -17,7 +17,7 @@ import re
 import pytest
 
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import REPO, SAMPLE_HOSTS, run_crawl
+from tests.crawl_helpers import REPO, SAMPLE_ARGS, run_crawl
 from tests.test_faults import HOSTILE
 from tests.test_faults import RULES as FAULT_RULES
 
@@ -74,7 +74,7 @@ def undocumented(keys: set[str], readme: str) -> list[str]:
 @pytest.fixture(scope="module")
 def crawled_keys(sample_site, tmp_path_factory) -> set[str]:
     output = tmp_path_factory.mktemp("out")
-    rferl = ("-a", f"sites={SAMPLE_HOSTS}", "-a", "since=2012-01-01")
+    rferl = SAMPLE_ARGS
     with WebDouble(sample_site) as double:
         first = run_crawl(double, output, *rferl, run_id="first")
         runs = [
