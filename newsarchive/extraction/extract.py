@@ -191,9 +191,10 @@ def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None)
     host = urlsplit(url).hostname
     merged = _merge([*ranked, hint])
     _locate(merged, ranked, kind, url)
+    declared = [t for f in ranked for t in (f.titles or [f.title])]
     if not kind:  # Pangea's h1.pg-title is already the printed headline
-        declared = [t for f in [*ranked, hint] for t in (f.titles or [f.title])]
-        merged.title = printed_headline(tree, choose_title(declared, sites, host))
+        hinted = hint.titles or [hint.title]
+        merged.title = printed_headline(tree, choose_title([*declared, *hinted], sites, host))
     else:
         merged.title = strip_site_suffix(merged.title, sites, host)
     merged.tags = [tag for tag in merged.tags if not is_site_name(tag, sites, host)]
@@ -201,8 +202,7 @@ def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None)
     text = pangea.body_text(tree, kind) if kind else ""
     if not text:
         printed = [headline_text(h1) for h1 in tree.iterfind(".//h1")]
-        declared_titles = [t for f in ranked for t in (f.titles or [f.title])]
-        headlines = [merged.title, *declared_titles, *printed]
+        headlines = [merged.title, *declared, *printed]
         text = _without_title(generic.body_text(tree, url), headlines)
     notices = find_notices(tree, _body_container(tree, kind))
     for notice in notices:
