@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import gc
+import hashlib
+import os
+import sys
+import uuid
+import warnings
+
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
@@ -75,3 +83,40 @@ def test_no_warc_gives_an_empty_index(tmp_path):
 def test_malformed_lines_are_rejected(line):
     with pytest.raises(ValueError):
         parse_line(line)
+
+
+def _response_without_payload_digest(url: str, body: bytes) -> bytes:
+    """A WARC response record as some tools write it: no ``WARC-Payload-Digest`` header."""
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(body)
+    block = http + body
+    head = (
+        "WARC/1.0\r\nWARC-Type: response\r\n"
+        f"WARC-Record-ID: <urn:uuid:{uuid.uuid4()}>\r\nWARC-Target-URI: {url}\r\n"
+        "WARC-Date: 2026-11-28T09:48:24Z\r\nContent-Type: application/http; msgtype=response\r\n"
+        f"Content-Length: {len(block)}\r\n\r\n"
+    )
+    return head.encode() + block + b"\r\n\r\n"
+
+
+def test_a_missing_payload_digest_is_computed_and_its_temporary_files_closed(tmp_path, monkeypatch):
+    """cdxj-indexer computes the digest in temporary files it never closes; we close them."""
+    bodies = {f"https://example.org/{n}": os.urandom(700_000) for n in range(2)}  # > spool size
+    warc = tmp_path / "foreign.warc"
+    warc.write_bytes(b"".join(_response_without_payload_digest(u, b) for u, b in bodies.items()))
+    unclosed = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: unclosed.append(info.exc_value))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        assert write_cdxj([warc], tmp_path / "index.cdxj") == 2
+        gc.collect()
+    assert unclosed == []
+    lines = list(read_cdxj(tmp_path / "index.cdxj"))
+    expected = {
+        u: "sha1:" + base64.b32encode(hashlib.sha1(b).digest()).decode() for u, b in bodies.items()
+    }
+    assert {e.url: e.digest for e in lines} == expected
+    with warc.open("rb") as fh:  # offsets and lengths still point at whole records
+        for entry in lines:
+            fh.seek(entry.offset)
+            record = next(iter(ArchiveIterator(fh)))
+            assert record.rec_headers.get_header("WARC-Target-URI") == entry.url

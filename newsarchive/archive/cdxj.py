@@ -28,6 +28,30 @@ INDEXED_RECORDS = ("response", "revisit", "resource")
 RECORD_ID_FIELD = "warc-record-id"
 
 
+class _ClosingIndexer(CDXJIndexer):
+    """``CDXJIndexer`` that closes the temporary files it opens for a missing payload digest.
+
+    A record without ``WARC-Payload-Digest`` (other tools' WARCs, a damaged header) gets one
+    computed by warcio's ``ensure_digest`` through a ``BufferWARCWriter``: the payload is copied
+    into a ``SpooledTemporaryFile`` that replaces the record's stream, and the writer holds
+    another. cdxj-indexer 1.5.0 closes neither and leaves them to the garbage collector
+    (``ResourceWarning: unclosed file``, at whatever moment it runs).
+    """
+
+    def _get_digest(self, record, name):
+        value = super()._get_digest(record, name)
+        consumed = getattr(record, "_orig_stream", None)
+        if consumed is not None:  # the payload was read to its end into a temporary copy
+            record.raw_stream.close()
+            record.raw_stream = consumed  # nothing left to read: the iterator moves on at once
+        return value
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.out.close()
+            self.writer = None
+
+
 @dataclass(frozen=True)
 class CdxjEntry:
     """One parsed CDXJ line."""
@@ -51,14 +75,20 @@ def write_cdxj(warcs: Iterable[Path], output: Path) -> int:
     """
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
-    indexer = CDXJIndexer(
+    indexer = _ClosingIndexer(
         str(tmp),
         [str(path) for path in warcs],
         sort=True,
         fields=RECORD_ID_FIELD,
         records=",".join(INDEXED_RECORDS),
     )
-    indexer.process_all()
+    try:
+        indexer.process_all()
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a damaged WARC leaves no half-written index behind
+        raise
+    finally:
+        indexer.close()
     if not tmp.exists():  # no input file at all: an empty index, not a missing one
         tmp.write_text("", encoding="utf-8")
     os.replace(tmp, output)
