@@ -238,19 +238,15 @@ def _encoded_run(folder: Path, corpora: Path) -> list[bytes]:
 
 
 def test_encoded_payloads_are_verified_as_stored_never_decoded(tmp_path, corpora):
-    import tracemalloc
-
     from newsarchive.archive.check import check_warc
+    from tests.memory import traced_peak
 
     folder = tmp_path / "rferl" / "encoded"
     _encoded_run(folder, corpora)
     (warc,) = folder.glob("*.warc.gz")
-    tracemalloc.start()
-    try:
+    with traced_peak() as held:
         records, problems = check_warc(warc)  # warcio would raise AttributeError decoding br
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = held.bytes
     assert problems == []
     assert records == 1 + 2 * len(ENCODED)  # warcinfo, then response + request each
     assert peak < 2 * 1024 * 1024, f"{peak:,} bytes held while checking 60 KB of payloads"

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from newsarchive.archive.wacz import (
 )
 from newsarchive.archive.waczvalidator import validate_wacz
 from tests.archive_crawl import gzip_chunked_crawl
+from tests.memory import traced_peak
 
 
 @pytest.fixture(scope="module")
@@ -171,14 +171,11 @@ def test_written_streaming_without_holding_the_warc(tmp_path):
     index = tmp_path / "index.cdxj"
     assert write_cdxj([warc], index) == 6
     pages = [{"url": "https://example.org/0", "ts": "2026-01-01T00:00:00Z"}]
-    tracemalloc.start()
-    try:
+    with traced_peak() as held:
         summary = write_wacz(
             tmp_path / "big.wacz", [warc], index, pages, title="big", software="test"
         )
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = held.bytes
     assert warc.stat().st_size > 24 * 1024 * 1024
     assert peak < 4 * 1024 * 1024, f"peak {peak:,} bytes while packaging"
     assert summary.pages == 1
