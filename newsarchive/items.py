@@ -123,6 +123,11 @@ class ArticleItem:
     legal_notices: list[LegalNotice] = field(default_factory=list)
     """Every legal notice found on the page, in order of importance; empty when none."""
 
+    accessible_for_free: bool | None = None
+    """What the page declares in schema.org ``isAccessibleForFree`` (JSON-LD, on the article or a
+    ``hasPart`` element): false for a paywalled article, true for a free one, null when it does
+    not say. A declaration, not a measurement: a paywalled page may still carry its full text."""
+
     publication: str | None = None
     """Publication name from the Google News sitemap (``news:publication/news:name``)."""
 

@@ -140,7 +140,7 @@ def test_wordpress_like_site(webdouble_factory, tmp_path):
     for url, item in got.items():
         truth = want[url]
         assert set(item) == item_fields  # the rferl item schema
-        for key in ("title", "authors", "published", "section"):
+        for key in ("title", "authors", "published", "section", "accessible_for_free"):
             assert item[key] == truth[key], (url, key)
         paragraphs = item["text"].split("\n\n")
         assert paragraphs[0] == truth["first_paragraph"]

@@ -15,6 +15,8 @@ Field sources, in priority order (the first that says something wins):
 * published, modified: same order, but a date-only value yields to a precise one of the same day.
 * image: ``og:image`` first (Pangea's lead image), then JSON-LD.
 * text: Pangea body when the page is Pangea, else trafilatura; legal notices removed last.
+* accessible_for_free: JSON-LD (article objects, then ``WebPage``) → microdata
+  (:mod:`newsarchive.extraction.access`); never guessed.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ FIELDS = (
     "text",
     "legal_notice",
     "legal_notices",
+    "accessible_for_free",
     "extractor",
 )
 #: Non-Pangea pages without article markup need this much prose (lines of 80+ characters).
@@ -222,6 +225,9 @@ def _merge(ranked: list[Facts]) -> Facts:
         language=_first(*(f.language for f in ranked)),
         section=_first(*(f.section for f in ranked)),
         tags=_first(*(f.tags for f in ranked)) or [],
+        accessible_for_free=next(
+            (f.accessible_for_free for f in ranked if f.accessible_for_free is not None), None
+        ),
     )
 
 
@@ -258,6 +264,7 @@ def _fields(
         "text": unicodedata.normalize("NFC", text),
         "legal_notice": notices[0] if notices else None,
         "legal_notices": notices,
+        "accessible_for_free": facts.accessible_for_free,
         "extractor": dict(extractor_info()),
     }
 

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from newsarchive.extraction.access import declared_access, declared_in_microdata
 from newsarchive.extraction.bylines import clean_author, split_names
 from newsarchive.extraction.dates import Stamp, parse_stamp
 from newsarchive.extraction.text import clean_space
@@ -64,6 +65,8 @@ class Facts:
     site_name: str | None = None
     types: list[str] = field(default_factory=list)
     """schema.org ``@type`` values of the page's JSON-LD objects (``VideoObject``...)."""
+    accessible_for_free: bool | None = None
+    """schema.org ``isAccessibleForFree`` of the article (:mod:`.access`)."""
 
 
 # -- small normalisers -------------------------------------------------------------------------
@@ -204,7 +207,13 @@ def from_jsonld(tree: HtmlElement, objects: list[dict[str, Any]] | None = None) 
     """Facts from the page's article object (top-level fields only: a ClaimReview's nested
     ``itemReviewed`` dates are about the claim, not the article)."""
     objects = jsonld_objects(tree) if objects is None else objects
-    facts = Facts(types=unique(t for obj in objects for t in _types(obj)))
+    facts = Facts(
+        types=unique(t for obj in objects for t in _types(obj)),
+        accessible_for_free=declared_access(
+            articles=[o for o in objects if set(_types(o)) & ARTICLE_TYPES],
+            pages=[o for o in objects if any(t.endswith("WebPage") for t in _types(o))],
+        ),
+    )
     article = next((o for o in objects if set(_types(o)) & ARTICLE_TYPES), None)
     if article is None:
         return facts
@@ -349,6 +358,7 @@ def from_meta(tree: HtmlElement, url: str | None = None) -> Facts:
         # artefact: og:url is the better witness then
         facts.url = absolute_url(canonical, url)
     facts.url = facts.url or og_url
+    facts.accessible_for_free = declared_in_microdata(tags.get("isaccessibleforfree", []))
     return facts
 
 

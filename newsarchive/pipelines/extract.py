@@ -59,6 +59,7 @@ def build_item(page: FetchedPage, fields: dict[str, Any], run_id: str | None) ->
         text=fields.get("text") or "",
         legal_notice=LegalNotice(**notice) if notice else None,
         legal_notices=[LegalNotice(**n) for n in fields.get("legal_notices") or []],
+        accessible_for_free=fields.get("accessible_for_free"),
         publication=page.hints.get("publication"),
         discovered_from=page.hints.get("discovered_from"),
         fetched_at=page.fetched_at,
