@@ -1,12 +1,14 @@
 """The ``rferl`` spider: RFE/RL and its language services, discovered from their sitemaps.
 
 Discovery goes robots.txt → sitemap index → the ``_news`` and ``_latest`` sitemaps (plus the
-numbered archive slices with ``-a since=YYYY-MM-DD``). Article ids are global across services,
-so each article is fetched once even when listed under two URL forms.
+numbered archive slices with ``-a since=YYYY-MM-DD``, and with ``-a sections=1`` the ``_sections``
+sitemap → the home and ``/z/<id>`` section pages → the article links on them). Article ids are
+global across services, so each article is fetched once even when listed under two URL forms.
 
 Arguments: ``-a sites=www.rferl.org,svoboda`` (hosts or short names; default all services),
 ``-a since=2025-01-01`` (walk the archive slices, keep what changed on or after that day),
-``-a feeds=0`` (do not try RSS feeds), ``-a full=1`` (fetch every article in full, whatever
+``-a feeds=0`` (do not try RSS feeds), ``-a sections=1`` (also read the section pages),
+``-a full=1`` (fetch every article in full, whatever
 the state store knows; same as ``NEWSARCHIVE_FULL_RECRAWL``).
 
 Scheduled runs fetch a known article again only when its sitemap lastmod is newer than our last
@@ -19,11 +21,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
 from protego import Protego
 from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
 from newsarchive import default_settings
@@ -42,6 +45,13 @@ from spiders.base import ArchiveSpiderMixin, strip_tracking
 DEFAULT_SITEMAP_ROLES = ("news", "latest")
 #: Where Pangea services publish their main RSS feed (``<link rel=alternate>`` on every page).
 PANGEA_FEED_PATH = "/api/"
+#: Links of a section page that are articles (the shapes of ``discovery.pangea.article_id``);
+#: navigation, other sections, static pages and "load more" (``?p=1``) are not followed.
+ARTICLE_LINKS = LinkExtractor(allow=r"/(?:a|content)/(?:[^/?#]+/)?\d{4,12}\.html(?:#.*)?$")
+
+
+def _flag(value: str) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
@@ -54,6 +64,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         sites: str | None = None,
         since: str | None = None,
         feeds: str = "1",
+        sections: str = "0",
         full: str = "0",
         **kwargs: Any,
     ) -> None:
@@ -64,7 +75,8 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         self.hosts = {s.host: s for s in self.services if not is_excluded_host(s.host)}
         self.allowed_domains = list(self.hosts)
         self._hints: dict[str, dict[str, Any]] = {}
-        self.full = str(full).strip().lower() in ("1", "true", "yes", "on")
+        self.full = _flag(full)
+        self.use_sections = _flag(sections)
         self._known_skipped: set[str] = set()
 
     # -- discovery -------------------------------------------------------------------------
@@ -138,9 +150,12 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             report_error(self.crawler, response.request, "discovery", "not_a_sitemap", str(exc))
             return
         stats.inc_value("newsarchive/discovery/sitemaps")
+        lists_sections = response.meta.get("newsarchive_role") == "sitemap:sections"
         for entry in entries:
             if entry.loc.endswith((".xml", ".xml.gz")) and "/sitemap" in entry.loc:
                 yield from self._follow_child_sitemap(entry)
+            elif lists_sections:
+                yield from self._section_request(entry)
             else:
                 yield from self._article_request(entry, response.url)
 
@@ -151,16 +166,45 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             not_requested(self.crawler, entry.loc, "offsite_sitemap")
             return
         role = sitemap_role(entry.loc)
-        wanted = role in DEFAULT_SITEMAP_ROLES or (
-            role == "archive"
-            and self.since is not None
-            and (entry.lastmod is None or entry.lastmod.date() >= self.since)
+        wanted = (
+            role in DEFAULT_SITEMAP_ROLES
+            or (role == "sections" and self.use_sections)
+            or (
+                role == "archive"
+                and self.since is not None
+                and (entry.lastmod is None or entry.lastmod.date() >= self.since)
+            )
         )
         if not wanted:
             stats.inc_value(f"newsarchive/discovery/sitemap_skipped/{role}")
             not_requested(self.crawler, entry.loc, "sitemap_skipped")
             return
         yield self._sitemap_request(entry.loc, role)
+
+    def _section_request(self, entry: SitemapEntry) -> Iterator[scrapy.Request]:
+        """A section page (``/z/<id>``, the home page) listed in ``_sections``: read for links."""
+        if urlsplit(entry.loc).hostname not in self.hosts:
+            self.crawler.stats.inc_value("newsarchive/discovery/offsite_url")
+            not_requested(self.crawler, entry.loc, "offsite_url")
+            return
+        yield scrapy.Request(
+            entry.loc,
+            callback=self.parse_section,
+            errback=self.discovery_failed,
+            meta={"newsarchive_role": "section"},
+            priority=60,
+        )
+
+    def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
+        """The article links of a section page; they carry no date, so ``since`` keeps them."""
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("newsarchive/discovery/not_a_section")
+            self.logger.warning("Ignoring section %s: not an HTML page", response.url)
+            return
+        self.crawler.stats.inc_value("newsarchive/discovery/sections")
+        for link in ARTICLE_LINKS.extract_links(response):
+            entry = SitemapEntry(loc=urldefrag(link.url)[0])
+            yield from self._article_request(entry, response.url)
 
     def _article_request(self, entry: SitemapEntry, source: str) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats

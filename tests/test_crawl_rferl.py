@@ -17,7 +17,7 @@ from protego import Protego
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import SAMPLE_ARGS, SAMPLE_HOSTS, load_expected, run_crawl
+from tests.crawl_helpers import REPO, SAMPLE_ARGS, SAMPLE_HOSTS, load_expected, run_crawl
 
 pytestmark = pytest.mark.slow
 
@@ -220,6 +220,52 @@ def test_default_crawl_reads_only_news_and_latest(sample_site, expected, tmp_pat
     assert "/sitemap_8_sections.xml.gz" not in paths
     assert all(r["host"] == "www.rferl.org" for r in result.requests)
     json.dumps(result.stats)
+
+
+def test_sections_add_the_articles_linked_from_section_pages(sample_site, expected, tmp_path):
+    """``-a sections=1``: ``_sections`` → home and ``/z/`` pages → the article links on them."""
+    import re
+
+    sections = ["/", "/z/644", "/z/17260"]  # what the fixture's _sections sitemap lists
+    linked: dict[str, set[str]] = {}  # article path -> section pages linking it (read by regex)
+    for section in sections:
+        page = sample_site / "www.rferl.org" / (section.strip("/") or "index.html")
+        for path in re.findall(r'href="(/a/[^"#?]+\.html)"', page.read_text("utf-8")):
+            linked.setdefault(path, set()).add(f"https://www.rferl.org{section}")
+    with WebDouble(sample_site) as double:
+        result = run_crawl(
+            double, tmp_path, "-a", "sites=www.rferl.org", "-a", "sections=1", run_id="sections"
+        )
+    assert result.returncode == 0, result.log[-3000:]
+    rferl = [a for a in expected["articles"] if a["site"] == "www.rferl.org"]
+    from_sections = {a["article_id"] for a in rferl if urlsplit(a["url"]).path in linked}
+    default = {a["article_id"] for a in rferl if a["in_default_crawl"]}
+    assert from_sections - default, "the fixture must link an article only sections reach"
+    got = {item["article_id"]: item for item in result.items}
+    assert set(got) == default | from_sections
+    for aid in from_sections - default:  # found on a section page only
+        item = got[aid]
+        assert item["discovered_from"] in linked[urlsplit(item["url"]).path]
+    paths = [r["path"] for r in result.requests if r["method"] == "GET"]
+    for section in sections:
+        assert paths.count(section) == 1, section
+    assert "/sitemap_8_sections.xml.gz" in paths
+    assert not [p for p in paths if p.startswith("/p/") or "?p=" in p]  # static, "load more"
+    stats = result.stats
+    assert stats["newsarchive/discovery/sections"] == len(sections)
+    assert stats["newsarchive/accounting/not_article/section"] == len(sections)
+    assert stats["newsarchive/accounting/unaccounted"] == 0
+    # reextract finds where each article was found again (section pages through the Referer)
+    rebuilt = tmp_path / "rebuilt.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "reextract", str(result.folder), "-O", str(rebuilt)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    again = {item["article_id"]: item for item in map(json.loads, rebuilt.read_text().splitlines())}
+    assert {a: i["discovered_from"] for a, i in again.items()} == {
+        a: i["discovered_from"] for a, i in got.items()
+    }
 
 
 def test_jsonl_lines_match_the_published_schema(crawl):

@@ -399,11 +399,18 @@ def test_sigkill_then_next_run_completes_exactly_once(moment, tmp_path):
 
 
 @pytest.mark.slow
-def test_reextract_gives_news_items_their_discovery_hints_back(webdouble_factory, tmp_path):
-    """Sitemap and feed hints are matched by article key, so a rebuilt ``news`` item equals
-    the crawled one: news-sitemap publication, feed-only ``discovered_from``, the key."""
+@pytest.mark.parametrize(
+    "site_args", [(f"site=https://{GAZETTE}",), (f"site=https://{HARBOUR}", "depth=2")]
+)
+def test_reextract_gives_news_items_their_discovery_hints_back(
+    webdouble_factory, tmp_path, site_args
+):
+    """Sitemap and feed hints are matched by article key, and a page found by following a link
+    gets the page it was found on from its archived request's ``Referer``, so a rebuilt ``news``
+    item equals the crawled one: news-sitemap publication, ``discovered_from``, the key."""
     double = webdouble_factory(SITE)
-    crawl = run_crawl(double, tmp_path, "-a", f"site=https://{GAZETTE}", spider="news")
+    arguments = [word for arg in site_args for word in ("-a", arg)]
+    crawl = run_crawl(double, tmp_path, *arguments, spider="news")
     assert crawl.returncode == 0, crawl.stdout[-2000:]
     new = tmp_path / "new.jsonl"
     proc = subprocess.run(
@@ -419,9 +426,13 @@ def test_reextract_gives_news_items_their_discovery_hints_back(webdouble_factory
         for name, value in rebuilt[url].items():
             if name not in ("version", "previous_digest"):  # cross-run state, not in a WARC
                 assert value == want[name], f"{url}: {name}"
-    assert live[f"https://{GAZETTE}/2025/05/20/flood-barrier-vote/"]["publication"]
-    library = rebuilt[f"https://{GAZETTE}/2025/05/23/library-night/"]
-    assert library["discovered_from"] == f"https://{GAZETTE}/feed/"
+    if GAZETTE in site_args[0]:
+        assert live[f"https://{GAZETTE}/2025/05/20/flood-barrier-vote/"]["publication"]
+        library = rebuilt[f"https://{GAZETTE}/2025/05/23/library-night/"]
+        assert library["discovered_from"] == f"https://{GAZETTE}/feed/"
+    else:  # two hops of links: home page → section page → story
+        fish = rebuilt[f"https://{HARBOUR}/stories/fish-market-hours.html"]
+        assert fish["discovered_from"] == f"https://{HARBOUR}/sections/port.html"
     assert f"0 changed, {len(live)} unchanged" in proc.stdout
 
 

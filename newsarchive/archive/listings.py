@@ -4,7 +4,10 @@
 sitemap title, language and date, ``discovered_from``, ``publication``) that the article page
 does not hold. The crawl archived every sitemap and feed it read, so the hints are read back from
 them here and matched to pages by article key (:mod:`newsarchive.discovery.urlkey`), with the
-spiders' merge rules. The run id comes from each file's ``warcinfo``. Nothing here imports Scrapy.
+spiders' merge rules. A page no listing names was found by following a link (a section page,
+``news``' link-following): its archived request's ``Referer`` names the page it was found on, as
+``discovered_from`` did. The run id comes from each file's ``warcinfo``. Nothing here imports
+Scrapy.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from newsarchive.archive.reader import (
     read_record,
 )
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
-from newsarchive.discovery.hints import merge_listing
+from newsarchive.discovery.hints import merge_listing, with_first_source
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.urlkey import article_key
 
@@ -60,6 +63,8 @@ class ArchiveContext:
     def __init__(self) -> None:
         self.hints: dict[str, dict[str, Any]] = {}
         self.run_ids: dict[str, str] = {}
+        self.referers: dict[str, str] = {}
+        """Article key → ``Referer`` of its first archived request."""
         self._listings: list[tuple[RecordSource, int]] = []
 
     def visit(self, record: ArchivedRecord) -> None:
@@ -68,6 +73,10 @@ class ArchiveContext:
                 name, _, value = line.partition(":")
                 if name.strip() == "isPartOf" and value.strip():
                     self.run_ids[record.source.label] = value.strip()
+        elif record.rec_type == "request" and record.url:
+            referer = record.header("Referer")
+            if referer:
+                self.referers.setdefault(article_key(record.url), referer)
         elif record.url and (
             record.rec_type == "revisit"
             or (record.rec_type == "response" and looks_like_listing(record))
@@ -75,6 +84,13 @@ class ArchiveContext:
             # Read once the index can resolve revisits (a scheduled run's sitemaps are all
             # revisits); in file order, so "first source wins" as in the crawl.
             self._listings.append((record.source, record.offset))
+
+    def hints_for(self, key: str) -> dict[str, Any]:
+        """The listings' hints of an article, credited to the source its request names."""
+        referer = self.referers.get(key)
+        if referer is None:
+            return self.hints.get(key, {})
+        return with_first_source(self.hints.get(key), referer)
 
     def read_listings(self, index: ArchiveIndex) -> None:
         """Take the hints of every archived sitemap and feed seen by :meth:`visit`."""

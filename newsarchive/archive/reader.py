@@ -297,11 +297,12 @@ def _convert(iterator, record, source: RecordSource, payloads: bool, noise) -> A
     http = record.http_headers
     status = protocol = None
     http_pairs: tuple[tuple[str, str], ...] = ()
-    if http is not None and record.rec_type != "request":
-        code = (http.get_statuscode() or "").strip()
-        status = int(code) if code.isdigit() else None
-        protocol = http.protocol or None
+    if http is not None:  # a request record's are the headers sent (Referer: where it was found)
         http_pairs = tuple((str(n), str(v)) for n, v in http.headers)
+        if record.rec_type != "request":
+            code = (http.get_statuscode() or "").strip()
+            status = int(code) if code.isdigit() else None
+            protocol = http.protocol or None
     url = headers.get_header("WARC-Target-URI")
     if url:
         url = url.strip().strip("<>")

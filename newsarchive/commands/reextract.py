@@ -273,7 +273,7 @@ def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
                     ),
                     fetched_at=iso_utc(warc_moment(record.date)) or "",
                     run_id=context.run_ids.get(record.source.label),
-                    hints=context.hints.get(key, {}),
+                    hints=context.hints_for(key),
                 )
         except ArchiveError as exc:
             if exc.source not in unreadable:  # already reported by the index pass

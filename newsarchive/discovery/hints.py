@@ -36,3 +36,17 @@ def merge_listing(hints: dict[str, Any] | None, source: str, entry: SitemapEntry
     if entry.lastmod is not None:
         hints.setdefault("lastmod", iso_utc(entry.lastmod))
     return hints
+
+
+def with_first_source(hints: dict[str, Any] | None, first: str) -> dict[str, Any]:
+    """Listing hints read back from an archive, given where the crawl met the article first
+    (the ``Referer`` of its request: a listing, or a page whose link it followed).
+
+    The crawl kept that first source unless a strictly more specific listing came later
+    (:func:`merge_listing`), so the same choice is made here.
+    """
+    if hints is None:
+        return {"discovered_from": first}
+    if source_rank(first) <= source_rank(hints["discovered_from"]):
+        return {**hints, "discovered_from": first}
+    return hints
