@@ -26,6 +26,18 @@ from newsarchive.runstatus import mark_failed
 from newsarchive.state.freshness import refetch_reason
 from newsarchive.state.rows import ArticleState
 
+#: Spider-argument spellings of yes and no (``-a full=1``, ``-a feeds=off``).
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off")
+
+
+def spider_flag(value: str, default: bool) -> bool:
+    """A yes/no spider argument; any other spelling keeps ``default``."""
+    word = str(value).strip().lower()
+    if word in _YES:
+        return True
+    return False if word in _NO else default
+
 
 def body_encoding(response: TextResponse) -> str:
     """The encoding to hand to extraction (see ``real_encoding``)."""

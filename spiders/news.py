@@ -42,7 +42,7 @@ from newsarchive.downloadermiddlewares.conditional import ARTICLE_KEY_KEY, CONDI
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX
-from spiders.base import ArchiveSpiderMixin, strip_tracking
+from spiders.base import ArchiveSpiderMixin, spider_flag, strip_tracking
 
 #: Where sites usually publish feeds, tried when the home page advertises none.
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml",
@@ -98,7 +98,7 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         #: Known articles skipped at their first listing (a later listing may still want them).
         self._known_skipped: set[str] = set()
         self._child_sitemaps: dict[str, int] = {}
-        self.full = str(full).strip().lower() in ("1", "true", "yes", "on")
+        self.full = spider_flag(full, default=False)
 
     # -- discovery -------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:

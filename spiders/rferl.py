@@ -39,7 +39,7 @@ from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitem
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX
-from spiders.base import ArchiveSpiderMixin, strip_tracking
+from spiders.base import ArchiveSpiderMixin, spider_flag, strip_tracking
 
 #: Child sitemaps always read; archive slices only with ``since``.
 DEFAULT_SITEMAP_ROLES = ("news", "latest")
@@ -48,10 +48,6 @@ PANGEA_FEED_PATH = "/api/"
 #: Links of a section page that are articles (the shapes of ``discovery.pangea.article_id``);
 #: navigation, other sections, static pages and "load more" (``?p=1``) are not followed.
 ARTICLE_LINKS = LinkExtractor(allow=r"/(?:a|content)/(?:[^/?#]+/)?\d{4,12}\.html(?:#.*)?$")
-
-
-def _flag(value: str) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
@@ -71,12 +67,12 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         super().__init__(**kwargs)
         self.services = select_services(sites)
         self.since: date | None = parse_day(since) if since else None
-        self.use_feeds = str(feeds).strip().lower() not in ("0", "false", "no", "off")
+        self.use_feeds = spider_flag(feeds, default=True)
         self.hosts = {s.host: s for s in self.services if not is_excluded_host(s.host)}
         self.allowed_domains = list(self.hosts)
         self._hints: dict[str, dict[str, Any]] = {}
-        self.full = _flag(full)
-        self.use_sections = _flag(sections)
+        self.full = spider_flag(full, default=False)
+        self.use_sections = spider_flag(sections, default=False)
         self._known_skipped: set[str] = set()
 
     # -- discovery -------------------------------------------------------------------------
