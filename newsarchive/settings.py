@@ -6,8 +6,8 @@ newsarchive's own settings and their defaults live in :mod:`newsarchive.default_
 from newsarchive.default_settings import *  # noqa: F403 - the project exposes every default
 
 BOT_NAME = "newsarchive"
-SPIDER_MODULES = ["spiders"]
-NEWSPIDER_MODULE = "spiders"
+SPIDER_MODULES = ["newsarchive.spiders"]
+NEWSPIDER_MODULE = "newsarchive.spiders"
 COMMANDS_MODULE = "newsarchive.commands"
 
 ADDONS = {"newsarchive.addon.NewsarchiveAddon": 0}

@@ -42,7 +42,7 @@ from newsarchive.downloadermiddlewares.conditional import ARTICLE_KEY_KEY, CONDI
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX
-from spiders.base import ArchiveSpiderMixin, spider_flag, strip_tracking
+from .base import ArchiveSpiderMixin, spider_flag, strip_tracking
 
 #: Where sites usually publish feeds, tried when the home page advertises none.
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml",

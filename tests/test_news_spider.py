@@ -18,7 +18,7 @@ import pytest
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.sites import SiteConfigError, load_sites_file, make_site
 from newsarchive.items import ArticleItem
-from spiders.news import NewsSpider
+from newsarchive.spiders.news import NewsSpider
 from tests.conftest import REPO
 from tests.crawl_helpers import run_crawl
 

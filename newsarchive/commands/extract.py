@@ -36,7 +36,7 @@ from newsarchive.discovery.dates import iso_utc
 from newsarchive.extraction import extract, is_article
 from newsarchive.items import ArticleItem, FetchedPage
 from newsarchive.pipelines.extract import build_item
-from spiders.base import body_encoding
+from newsarchive.spiders.base import body_encoding
 
 #: Components that write or remember something: a one-page look must leave no trace.
 SWITCHED_OFF = (
