@@ -42,6 +42,7 @@ from newsarchive.downloadermiddlewares.conditional import ARTICLE_KEY_KEY, CONDI
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX
+
 from .base import ArchiveSpiderMixin, spider_flag, strip_tracking
 
 #: Where sites usually publish feeds, tried when the home page advertises none.

@@ -39,6 +39,7 @@ from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitem
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX
+
 from .base import ArchiveSpiderMixin, spider_flag, strip_tracking
 
 #: Child sitemaps always read; archive slices only with ``since``.
