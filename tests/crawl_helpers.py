@@ -28,28 +28,26 @@ class CrawlResult:
 
 
 def crawl_command(
-    output: Path, run_id: str, *args: str, spider: str = "rferl", log_level: str | None = "DEBUG"
+    output: Path,
+    run_id: str | None,
+    *args: str,
+    spider: str = "rferl",
+    log_level: str | None = "DEBUG",
 ) -> list[str]:
     """The ``scrapy crawl <spider>`` command line the tests run (output, run id, fast
-    autothrottle, a log file per run), ``args`` appended."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        spider,
-        "-s",
-        f"NEWSARCHIVE_OUTPUT={output}",
-        "-s",
-        f"NEWSARCHIVE_RUN_ID={run_id}",
-        "-s",
-        "AUTOTHROTTLE_START_DELAY=0.01",
-        "-s",
-        "AUTOTHROTTLE_MAX_DELAY=0.5",
-    ]
+    autothrottle, a log file per run), ``args`` appended. ``run_id=None`` leaves the run id to
+    the crawl (a timestamp, as users get) and logs to ``<output>/crawl.log``."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"NEWSARCHIVE_OUTPUT={output}"]
+    if run_id is not None:
+        cmd += ["-s", f"NEWSARCHIVE_RUN_ID={run_id}"]
+    cmd += ["-s", "AUTOTHROTTLE_START_DELAY=0.01", "-s", "AUTOTHROTTLE_MAX_DELAY=0.5"]
     if log_level:
         cmd += ["-s", f"LOG_LEVEL={log_level}"]
-    return [*cmd, "-s", f"LOG_FILE={output / f'{run_id}.log'}", *args]
+    return [*cmd, "-s", f"LOG_FILE={log_path(output, run_id)}", *args]
+
+
+def log_path(output: Path, run_id: str | None) -> Path:
+    return output / f"{run_id or 'crawl'}.log"
 
 
 def run_crawl(
@@ -57,11 +55,12 @@ def run_crawl(
     output: Path,
     *args: str,
     spider: str = "rferl",
-    run_id: str = "test",
+    run_id: str | None = "test",
     timeout: float = 300,
     extra_env: dict[str, str] | None = None,
 ) -> CrawlResult:
-    """``scrapy crawl <spider>`` from the repository root, proxied through ``double``."""
+    """``scrapy crawl <spider>`` from the repository root, proxied through ``double``
+    (``run_id=None``: the crawl's own timestamp run id, in an ``output`` of its own)."""
     output.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **proxy_vars(double.proxy_url), **(extra_env or {})}
     double.clear_log()
@@ -69,8 +68,11 @@ def run_crawl(
     proc = subprocess.run(
         cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
-    folder = output / spider / run_id
-    log_file = output / f"{run_id}.log"
+    if run_id is None:
+        (folder,) = [p for p in (output / spider).iterdir() if p.is_dir() and p.name != "latest"]
+    else:
+        folder = output / spider / run_id
+    log_file = log_path(output, run_id)
     items_path = folder / "items.jsonl"
     items = (
         [json.loads(line) for line in items_path.read_text("utf-8").splitlines() if line.strip()]

@@ -45,6 +45,7 @@ def test_the_crawl_passed_its_self_check(crawl):
     report = json.loads((crawl.folder / REPORT_FILE).read_text("utf-8"))
     assert report["passed"] is True, report["problems"]
     assert report["items"] == report["items_resolved"] == 14
+    assert report["wacz_pages"] == 14  # the pages the package lists, one per item
     assert report["warcs"] == len(crawl.warcs) == 1
     assert report["records"] > 90
     assert report["seconds"] < 5, "the self-check must stay well under 5 s on the sample site"
@@ -58,6 +59,7 @@ def test_the_summary_has_one_self_check_line(crawl):
     lines = [line for line in crawl.stdout.splitlines() if "self-check:" in line]
     assert len(lines) == 1
     assert "passed: 1 WARC(s)" in lines[0] and "14/14 items resolved" in lines[0]
+    assert "valid (14 pages)" in lines[0]
 
 
 def test_the_command_passes_on_the_crawl(crawl):

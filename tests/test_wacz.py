@@ -24,9 +24,10 @@ from newsarchive.archive.wacz import (
     INDEX_BLOCK_LINES,
     INDEX_MEMBER,
     PAGES_HEADER,
+    RESOURCE_NAME,
     write_wacz,
 )
-from newsarchive.archive.waczvalidator import validate_wacz
+from newsarchive.archive.waczvalidator import check_wacz, validate_wacz
 from tests.archive_crawl import gzip_chunked_crawl
 from tests.memory import traced_peak
 
@@ -54,11 +55,93 @@ def test_the_wacz_package_validates_it(wacz):
 
 
 def test_our_validator_agrees(wacz):
-    assert validate_wacz(wacz) == []
+    check = check_wacz(wacz)
+    assert check.problems == []
+    assert check.pages == 14
+
+
+def wacz_validate(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [wacz_cli(), "validate", "-f", str(path)], capture_output=True, text=True, check=False
+    )
+
+
+def small_warc(path: Path) -> Path:
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        writer.write_record(
+            writer.create_warc_record(
+                f"https://example.org/{path.name}", "resource", payload=io.BytesIO(b"x"), length=1
+            )
+        )
+    return path
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["rferl-20261203T081500123Z-00000.warc.gz"],  # the default run id's T and Z
+        ["Run.warc.gz", "run.warc.gz"],  # two names one lower-casing apart
+        ["my crawl (2).warc.gz", "сайт.warc"],  # spaces, brackets, Cyrillic
+    ],
+)
+def test_any_warc_name_gives_a_package_wacz_validate_accepts(tmp_path, names):
+    warcs = [small_warc(tmp_path / name) for name in names]
+    index = tmp_path / "index.cdxj"
+    write_cdxj(warcs, index)
+    # A page with neither id nor title: Frictionless would read it as a blank row.
+    pages = [{"url": "https://example.org/", "ts": "2026-01-01T00:00:00Z"}]
+    out = tmp_path / "run.wacz"
+    write_wacz(out, warcs, index, pages, title="t", software="test")
+    result = wacz_validate(out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert check_wacz(out).problems == []
+    with zipfile.ZipFile(out) as zf:
+        assert {f"archive/{name}" for name in names} <= set(zf.namelist())
+
+
+def _with_package(src: Path, dst: Path, change) -> Path:
+    """A copy whose datapackage.json ``change(package)`` edited (digest file dropped)."""
+
+    def edit(name, data):
+        if name == "datapackage.json":
+            package = json.loads(data)
+            change(package)
+            return json.dumps(package).encode("utf-8")
+        return None if name == "datapackage-digest.json" else data
+
+    return _rewrite(src, dst, edit)
+
+
+def test_validator_rejects_what_wacz_validate_rejects(wacz, tmp_path):
+    def upper(package):
+        package["resources"][0]["name"] = package["resources"][0]["name"].upper()
+
+    upper_case = _with_package(wacz, tmp_path / "upper.wacz", upper)
+    assert wacz_validate(upper_case).returncode != 0
+    assert any("must match" in p for p in validate_wacz(upper_case))
+
+    def twice(package):
+        package["resources"][1]["name"] = package["resources"][0]["name"]
+
+    assert any(
+        "used twice" in p for p in validate_wacz(_with_package(wacz, tmp_path / "2.wacz", twice))
+    )
+
+    def blank_page(name, data):
+        if name != "pages/pages.jsonl":
+            return data
+        lines = data.splitlines(keepends=True)
+        return lines[0] + b'{"url": "https://example.org/", "ts": "2026-01-01T00:00:00Z"}\n'
+
+    problems = validate_wacz(_rewrite(wacz, tmp_path / "blank.wacz", blank_page))
+    assert any("blank row" in p for p in problems), problems
 
 
 def test_layout_and_datapackage(crawl, wacz):
-    assert wacz.name == "rferl-chunked.wacz"
+    # The crawl's default run id (``20261203T081500123Z``): upper-case, as users get it.
+    assert crawl.folder.name.endswith("Z") and "T" in crawl.folder.name
+    assert wacz.name == f"rferl-{crawl.folder.name}.wacz"
     with zipfile.ZipFile(wacz) as zf:
         names = zf.namelist()
         package = json.loads(zf.read("datapackage.json"))
@@ -87,8 +170,11 @@ def test_layout_and_datapackage(crawl, wacz):
     assert package["software"].startswith("newsarchive/")
     paths = {r["path"]: r for r in package["resources"]}
     assert set(paths) == {n for n in names if not n.startswith("datapackage")}
+    assert all(RESOURCE_NAME.match(r["name"]) for r in package["resources"]), package
+    assert len({r["name"] for r in package["resources"]}) == len(package["resources"])
     for warc in crawl.warcs:
-        res = paths[f"archive/{warc.name}"]
+        res = paths[f"archive/{warc.name}"]  # the path keeps the WARC's own name
+        assert res["name"] == warc.name.lower()
         assert res["bytes"] == warc.stat().st_size
         assert res["hash"] == "sha256:" + hashlib.sha256(warc.read_bytes()).hexdigest()
     assert package["mainPageUrl"] in {item["url"] for item in crawl.items}

@@ -20,8 +20,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from newsarchive.archive.cdxj import INDEX_PATH, CdxjEntry, read_cdxj, write_cdxj
-from newsarchive.archive.wacz import pages_from_items, write_wacz
-from newsarchive.archive.waczvalidator import validate_wacz
+from newsarchive.archive.wacz import WaczSummary, pages_from_items, write_wacz
+from newsarchive.archive.waczvalidator import check_wacz
 from newsarchive.archive.writer import OPEN_SUFFIX
 
 ITEMS_FILE = "items.jsonl"
@@ -76,7 +76,7 @@ class SelfCheckReport:
             if self.items:
                 parts.append(f"{self.items_resolved}/{self.items} items resolved")
             if self.wacz:
-                parts.append(f"WACZ {Path(self.wacz).name} valid")
+                parts.append(f"WACZ {Path(self.wacz).name} valid ({self.wacz_pages} pages)")
             return "passed: " + ", ".join(parts) + f" ({self.seconds:.1f} s)"
         first = self.problems[0] if self.problems else "unknown problem"
         more = (
@@ -226,7 +226,7 @@ def selfcheck_run(folder: Path, options: SelfCheckOptions = SelfCheckOptions()) 
     wacz_file = wacz_path(folder)
     if warcs and options.build_wacz and (options.rebuild or not wacz_file.exists()):
         try:
-            _build_wacz(folder, warcs, index_file, wacz_file, options)
+            report.wacz_pages = _build_wacz(folder, warcs, index_file, wacz_file, options).pages
         except ARCHIVE_ERRORS as exc:
             report.problem(f"{wacz_file.name}: cannot build ({type(exc).__name__}: {exc})")
     if wacz_file.exists():
@@ -245,7 +245,9 @@ def selfcheck_run(folder: Path, options: SelfCheckOptions = SelfCheckOptions()) 
         for problem in problems:
             report.problem(problem)
         if report.wacz:
-            for problem in validate_wacz(wacz_file):
+            wacz_check = check_wacz(wacz_file)
+            report.wacz_pages = wacz_check.pages  # what the package lists, not what we meant
+            for problem in wacz_check.problems:
                 report.problem(f"{wacz_file.name}: {problem}")
     report.seconds = round(time.monotonic() - start, 3)
     write_report(folder / REPORT_FILE, report)
@@ -254,7 +256,7 @@ def selfcheck_run(folder: Path, options: SelfCheckOptions = SelfCheckOptions()) 
 
 def _build_wacz(
     folder: Path, warcs: list[Path], index_file: Path, wacz_file: Path, options: SelfCheckOptions
-) -> None:
+) -> WaczSummary:
     """The WACZ needs an index: use the run's, or build a throwaway one if CDXJ is disabled."""
     temporary = not index_file.exists()
     index_for_wacz = index_file
@@ -262,7 +264,7 @@ def _build_wacz(
         index_for_wacz = folder / f".{INDEX_PATH.name}.for-wacz"
         write_cdxj(warcs, index_for_wacz)
     try:
-        write_wacz(
+        return write_wacz(
             wacz_file,
             warcs,
             index_for_wacz,

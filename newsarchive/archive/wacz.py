@@ -15,9 +15,10 @@ import hashlib
 import io
 import json
 import os
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +37,10 @@ INDEX_BLOCK_LINES = 1024
 PAGES_PATH = "pages/pages.jsonl"
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
 CHUNK = 1024 * 1024
+#: What a Data Package resource ``name`` may be (Frictionless rejects the package otherwise, and
+#: with it py-wacz's ``wacz validate``): paths keep the file's own name, names are normalised.
+RESOURCE_NAME = re.compile(r"^[-a-z0-9._/]+$")
+_NOT_NAME = re.compile(r"[^-a-z0-9._/]+")
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,23 @@ class WaczSummary:
     path: Path
     pages: int
     resources: tuple[WaczResource, ...]
+
+
+def resource_name(path: str, taken: set[str]) -> str:
+    """A Data Package ``name`` for the member at ``path``: its file name lower-cased, any other
+    character run replaced by ``-``, made unique among ``taken`` (which it joins)."""
+    base = _NOT_NAME.sub("-", Path(path).name.lower()).strip("-") or "resource"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    taken.add(name)
+    return name
+
+
+def _named(resources: Iterable[WaczResource]) -> list[WaczResource]:
+    taken: set[str] = set()
+    return [replace(r, name=resource_name(r.path, taken)) for r in resources]
 
 
 def pages_from_items(items_jsonl: Path) -> Iterator[dict[str, Any]]:
@@ -197,12 +219,17 @@ def write_wacz(
                 nonlocal first_page
                 yield PAGES_HEADER
                 for page in pages_list:
+                    if not page.get("id") and not page.get("title"):
+                        # Frictionless (``wacz validate``) reads pages as a table with the
+                        # header's columns: a page with neither id nor title is a blank row.
+                        page = {**page, "id": page["url"]}
                     if first_page is None:
                         first_page = page
                     yield page
 
             count, pages_resource = _add_lines(zf, PAGES_PATH, remember_first())
             resources.append(pages_resource)
+            resources = _named(resources)
             created = rfc3339_now()
             package: dict[str, Any] = {
                 "profile": "data-package",

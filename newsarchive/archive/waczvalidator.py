@@ -12,10 +12,11 @@ import hashlib
 import json
 import re
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsarchive.archive.wacz import CHUNK, PAGES_PATH, WACZ_VERSION
+from newsarchive.archive.wacz import CHUNK, PAGES_PATH, RESOURCE_NAME, WACZ_VERSION
 
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -30,27 +31,47 @@ def _hash_member(zf: zipfile.ZipFile, name: str) -> tuple[str, int]:
     return "sha256:" + sha.hexdigest(), size
 
 
+@dataclass
+class WaczCheck:
+    """What :func:`check_wacz` found: the problems (none: valid) and the pages listed."""
+
+    problems: list[str] = field(default_factory=list)
+    pages: int = 0
+
+
 def validate_wacz(path: Path) -> list[str]:
-    """Check a WACZ against WACZ 1.1.1; return the problems found (empty when valid).
+    """Check a WACZ against WACZ 1.1.1; return the problems found (empty when valid)."""
+    return check_wacz(path).problems
+
+
+def check_wacz(path: Path) -> WaczCheck:
+    """Check a WACZ against WACZ 1.1.1 and what py-wacz's ``wacz validate`` enforces.
 
     Covers what the spec requires: layout, ``datapackage.json`` fields, every file listed with a
     matching hash and size, the manifest digest, stored (not deflated) WARCs, a pages file whose
     first line is the header and whose pages have ``url`` and an RFC 3339 ``ts``, and index lines
-    that point at WARCs in the package.
+    that point at WARCs in the package. ``wacz validate`` also runs the package through
+    Frictionless, which wants each resource ``name`` lower-case (``^[-a-z0-9._/]+$``) and unique
+    and reads ``pages.jsonl`` as a table whose columns are the header's keys: a page with none of
+    them set is a "blank row" there; both are checked here too.
     """
-    problems: list[str] = []
+    result = WaczCheck()
+    problems = result.problems
     try:
         zf = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
-        return [f"{path}: not a readable ZIP file ({exc})"]
+        problems.append(f"{path}: not a readable ZIP file ({exc})")
+        return result
     with zf:
         names = {info.filename: info for info in zf.infolist() if not info.is_dir()}
         if "datapackage.json" not in names:
-            return [f"{path}: datapackage.json is missing"]
+            problems.append(f"{path}: datapackage.json is missing")
+            return result
         try:
             package = json.loads(zf.read("datapackage.json"))
         except ValueError as exc:
-            return [f"{path}: datapackage.json is not JSON ({exc})"]
+            problems.append(f"{path}: datapackage.json is not JSON ({exc})")
+            return result
         if package.get("profile") != "data-package":
             problems.append("datapackage.json: 'profile' must be 'data-package'")
         if package.get("wacz_version") != WACZ_VERSION:
@@ -62,11 +83,13 @@ def validate_wacz(path: Path) -> list[str]:
             if key in package and not _RFC3339.match(str(package[key])):
                 problems.append(f"datapackage.json: {key!r} is not an RFC 3339 datetime")
         listed: dict[str, dict[str, Any]] = {}
+        resource_names: set[str] = set()
         for res in package.get("resources") or []:
             if not {"path", "hash", "bytes"} <= set(res):
                 problems.append(f"datapackage.json: resource {res!r} lacks path, hash or bytes")
                 continue
             listed[res["path"]] = res
+            problems += _check_resource_name(res, resource_names)
         for name, info in names.items():
             if name in ("datapackage.json", "datapackage-digest.json"):
                 continue
@@ -94,9 +117,25 @@ def validate_wacz(path: Path) -> list[str]:
         if not any(n.endswith((".warc", ".warc.gz")) for n in warcs):
             problems.append("archive/: no .warc or .warc.gz file")
         problems += _check_digest_file(zf, names)
-        problems += _check_pages(zf, names)
+        page_problems, result.pages = _check_pages(zf, names)
+        problems += page_problems
         problems += _check_indexes(zf, names, warcs)
-    return problems
+    return result
+
+
+def _check_resource_name(res: dict[str, Any], seen: set[str]) -> list[str]:
+    name = res.get("name")
+    if name is None:
+        return []  # optional in the spec
+    if not isinstance(name, str) or not RESOURCE_NAME.match(name):
+        return [
+            f"datapackage.json: resource name {name!r} ({res['path']}) must match "
+            f"{RESOURCE_NAME.pattern} (Frictionless, and so 'wacz validate', rejects it)"
+        ]
+    if name in seen:
+        return [f"datapackage.json: resource name {name!r} is used twice"]
+    seen.add(name)
+    return []
 
 
 def _check_digest_file(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> list[str]:
@@ -112,12 +151,18 @@ def _check_digest_file(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -
     return []
 
 
-def _check_pages(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> list[str]:
+def _check_pages(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> tuple[list[str], int]:
+    """Problems of the pages file, and how many pages it lists (lines after the header)."""
     if PAGES_PATH not in names:
-        return [f"{PAGES_PATH} is missing"]
+        return [f"{PAGES_PATH} is missing"], 0
     problems: list[str] = []
+    pages = 0
+    columns: list[str] = []
     with zf.open(PAGES_PATH) as fh:
         for number, raw in enumerate(fh, 1):
+            if not raw.strip():
+                problems.append(f"{PAGES_PATH} line {number}: empty line")
+                continue
             try:
                 obj = json.loads(raw)
             except ValueError:
@@ -126,11 +171,19 @@ def _check_pages(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> list
             if number == 1:
                 if obj.get("format") != "json-pages-1.0" or "id" not in obj:
                     problems.append(f"{PAGES_PATH} line 1: not a json-pages-1.0 header")
-            elif not obj.get("url") or not _RFC3339.match(str(obj.get("ts", ""))):
-                problems.append(f"{PAGES_PATH} line {number}: needs 'url' and RFC 3339 'ts'")
+                columns = list(obj)
+                continue
+            pages += 1
             if len(problems) > 10:
-                break
-    return problems
+                continue  # keep counting, stop listing
+            if not obj.get("url") or not _RFC3339.match(str(obj.get("ts", ""))):
+                problems.append(f"{PAGES_PATH} line {number}: needs 'url' and RFC 3339 'ts'")
+            elif columns and not any(obj.get(key) not in (None, "") for key in columns):
+                problems.append(
+                    f"{PAGES_PATH} line {number}: sets none of the header's keys "
+                    f"({', '.join(columns)}): a blank row to Frictionless ('wacz validate')"
+                )
+    return problems, pages
 
 
 def _check_indexes(
