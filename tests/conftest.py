@@ -13,20 +13,57 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = REPO / "tests" / "site"
 
 
+#: Set (to anything but empty or 0) where the corpora must be present, as CI does: their
+#: absence then fails the tests that need them instead of skipping them.
+REQUIRE_CORPORA = "NEWSARCHIVE_REQUIRE_CORPORA"
+CORPORA_HELP = (
+    "set NEWSARCHIVE_CORPORA to a copy of the shared corpora "
+    "(README.md, 'The corpora': upstream repositories and pinned commits)"
+)
+
+
 def corpora_root() -> Path:
     """``NEWSARCHIVE_CORPORA`` or ``../shared/corpora`` next to the repository."""
     return Path(os.environ.get("NEWSARCHIVE_CORPORA") or REPO.parent / "shared" / "corpora")
 
 
+def corpora_required() -> bool:
+    return os.environ.get(REQUIRE_CORPORA, "").strip() not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that asks for the corpora (``corpora``, ``warc_corpus``) is a ``corpora`` test,
+    so ``-m corpora`` / ``-m "not corpora"`` select them without anyone marking by hand."""
+    for item in items:
+        if "corpora" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "corpora"
+        ):
+            item.add_marker(pytest.mark.corpora)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip ``corpora`` tests when the corpora are absent (fail them where they are required).
+
+    Skipped here, before any fixture runs, and always from this line, so pytest's ``-ra``
+    summary groups them into one line: ``SKIPPED [N] tests/conftest.py:..: <how to get them>``.
+    """
+    if item.get_closest_marker("corpora") is not None:
+        _need_corpora()
+
+
+def _need_corpora() -> Path:
+    root = corpora_root()
+    if root.is_dir():
+        return root
+    if corpora_required():
+        pytest.fail(f"the corpora are required ({REQUIRE_CORPORA}) but {root} is absent: "
+                    f"{CORPORA_HELP}", pytrace=False)  # fmt: skip
+    pytest.skip(f"needs the external corpora, absent ({root}): {CORPORA_HELP}")
+
+
 @pytest.fixture(scope="session")
 def corpora() -> Path:
-    root = corpora_root()
-    if not root.is_dir():
-        pytest.fail(
-            f"corpus folder {root} not found: set NEWSARCHIVE_CORPORA to the shared corpora "
-            "(read in place, never copied into the repository)"
-        )
-    return root
+    return _need_corpora()
 
 
 @pytest.fixture(scope="session")
