@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -128,7 +129,8 @@ def test_store_survives_a_killed_writer(tmp_path):
     try:
         assert store.article("1").version == 1
         assert store.article("2") is None
-        assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        with closing(sqlite3.connect(path)) as db:  # (a with on the connection does not close it)
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         store.close()
 
