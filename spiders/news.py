@@ -23,9 +23,8 @@ WARC/JSONL output, the same item schema.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urljoin
 
 import scrapy
 from protego import Protego
@@ -34,16 +33,13 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
-from newsarchive.discovery.hints import merge_listing
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.sites import SiteConfig, load_sites_file, make_site, unique_sites
 from newsarchive.discovery.urlkey import article_key
-from newsarchive.downloadermiddlewares.conditional import ARTICLE_KEY_KEY, CONDITIONAL_KEY
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
-from newsarchive.extensions.statestore import SITE_STAT_PREFIX
 
-from .base import ArchiveSpiderMixin, spider_flag, strip_tracking
+from .base import ArchiveSpiderMixin, ArticleTarget, spider_flag
 
 #: Where sites usually publish feeds, tried when the home page advertises none.
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml",
@@ -94,10 +90,6 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
             self.sites = unique_sites([make_site({k: v for k, v in values.items() if v})])
         self.by_host = {host: s for s in self.sites for host in s.hosts}
         self.allowed_domains = sorted(self.by_host)
-        #: Discovery hints by article key: one request per article, however often listed.
-        self._hints: dict[str, dict[str, Any]] = {}
-        #: Known articles skipped at their first listing (a later listing may still want them).
-        self._known_skipped: set[str] = set()
         self._child_sitemaps: dict[str, int] = {}
         self.full = spider_flag(full, default=False)
 
@@ -181,7 +173,7 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
             yield from self._children(entries, site)
             return
         for entry in entries:
-            yield from self._article_request(entry, response.url, site)
+            yield from self.article_request(entry, response.url, site=site)
 
     def _children(self, entries: list[SitemapEntry], site: SiteConfig) -> Iterator[scrapy.Request]:
         """Child sitemaps: newest first (undated ones, usually news/latest, before all), within
@@ -250,72 +242,26 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         stats.inc_value("newsarchive/discovery/feeds")
         for item in entries:
             entry = SitemapEntry(loc=urljoin(response.url, item.link), lastmod=item.published)
-            yield from self._article_request(entry, response.url, site)
+            yield from self.article_request(entry, response.url, site=site)
 
     # -- articles --------------------------------------------------------------------------------
-    def _article_request(
-        self, entry: SitemapEntry, source: str, site: SiteConfig, depth: int = 1
-    ) -> Iterator[scrapy.Request]:
-        stats = self.crawler.stats
-        url = urldefrag(strip_tracking(entry.loc))[0]
-        entry = replace(entry, loc=url)
-        stats.inc_value("newsarchive/discovery/urls")
+    def article_target(
+        self, url: str, site: SiteConfig, depth: int = 1, **context: Any
+    ) -> ArticleTarget | str:
+        """A URL of ``site`` its allow/deny patterns want, keyed by its article key, ``depth``
+        hops from the site's listings."""
         if not site.on_site(url):
-            stats.inc_value("newsarchive/discovery/offsite_url")
-            not_requested(self.crawler, url, "offsite_url")
-            return
+            return "offsite_url"
         if not site.wants(url):
-            stats.inc_value("newsarchive/discovery/not_article_url")
-            not_requested(self.crawler, url, "not_article_url")
-            return
-        news = entry.news
-        if site.since is not None:
-            moment = (news.publication_date if news else None) or entry.lastmod
-            if moment is not None and moment.date() < site.since:
-                stats.inc_value("newsarchive/discovery/before_since")
-                not_requested(self.crawler, url, "before_since")
-                return
-        key = article_key(url)
-        hints = self._hints.get(key)
-        is_new = hints is None
-        hints = self._hints[key] = merge_listing(hints, source, entry)
-        # As in rferl: a known article skipped at its first listing is requested after all when
-        # a later listing has a lastmod newer than our last fetch.
-        if not is_new and key not in self._known_skipped:
-            stats.inc_value("newsarchive/discovery/duplicate_article")
-            not_requested(self.crawler, url, "duplicate_article")
-            return
-        if is_new:
-            stats.inc_value(SITE_STAT_PREFIX + site.host)
-        known = self.known_article(key)
-        # A page that never was an article (a section page) whose links are to be followed is
-        # read again, in full: new articles are found through it.
-        hub = depth < site.depth and known is not None and known.item_digest is None
-        if not hub and self.last_fetch_stands(known, entry.lastmod, news and news.publication_date):
-            if is_new:
-                self._known_skipped.add(key)
-                stats.inc_value("newsarchive/discovery/known_skipped")
-                not_requested(self.crawler, url, "known_skipped")
-            else:
-                stats.inc_value("newsarchive/discovery/duplicate_article")
-                not_requested(self.crawler, url, "duplicate_article")
-            return
-        if not is_new:
-            self._known_skipped.discard(key)
-            stats.inc_value("newsarchive/discovery/known_skipped", -1)
-        stats.inc_value("newsarchive/discovery/articles")
-        maxsize = self.settings.getint("NEWSARCHIVE_ARTICLE_MAXSIZE")
-        meta = {
-            "newsarchive_hints": hints,
-            SITE_KEY: site.host,
-            DEPTH_KEY: depth,
-            ARTICLE_KEY_KEY: key,
-            "download_maxsize": maxsize,  # also caps decompression (bombs)
-        }
-        if hub:
-            meta[CONDITIONAL_KEY] = False  # a 304 has no links to follow
-            stats.inc_value("newsarchive/discovery/hub_reread")
-        yield scrapy.Request(url, callback=self.parse_page, errback=self.fetch_failed, meta=meta)
+            return "not_article_url"
+        return ArticleTarget(
+            key=article_key(url),
+            host=site.host,
+            since=site.since,
+            callback=self.parse_page,
+            meta={SITE_KEY: site.host, DEPTH_KEY: depth},
+            follows_links=depth < site.depth,
+        )
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         """An article candidate: to the pipeline (which judges it), and links one hop on."""
@@ -326,10 +272,10 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
             yield from self._follow(response, site, depth)
 
     def _follow(self, response: TextResponse, site: SiteConfig, depth: int) -> Iterator[Any]:
-        # No allow_domains: an off-site link is reported (offsite_url) by _article_request.
+        # No allow_domains: an off-site link is reported (offsite_url) by article_request.
         for link in LinkExtractor(unique=True).extract_links(response):
             entry = SitemapEntry(loc=link.url)
-            yield from self._article_request(entry, response.url, site, depth=depth + 1)
+            yield from self.article_request(entry, response.url, site=site, depth=depth + 1)
 
     def article_id_for(self, response: Response) -> str | None:
         return None  # the extractor finds a Pangea id on Pangea pages; elsewhere there is none

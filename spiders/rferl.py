@@ -18,7 +18,6 @@ fetch or it is inside ``NEWSARCHIVE_REFRESH_WINDOW`` hours of publication (docs/
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -29,18 +28,15 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
-from newsarchive import default_settings
 from newsarchive.discovery.dates import parse_day
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
-from newsarchive.discovery.hints import merge_listing
 from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role
 from newsarchive.discovery.services import select_services
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
-from newsarchive.extensions.statestore import SITE_STAT_PREFIX
 
-from .base import ArchiveSpiderMixin, spider_flag, strip_tracking
+from .base import ArchiveSpiderMixin, ArticleTarget, spider_flag
 
 #: Child sitemaps always read; archive slices only with ``since``.
 DEFAULT_SITEMAP_ROLES = ("news", "latest")
@@ -71,10 +67,8 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         self.use_feeds = spider_flag(feeds, default=True)
         self.hosts = {s.host: s for s in self.services if not is_excluded_host(s.host)}
         self.allowed_domains = list(self.hosts)
-        self._hints: dict[str, dict[str, Any]] = {}
         self.full = spider_flag(full, default=False)
         self.use_sections = spider_flag(sections, default=False)
-        self._known_skipped: set[str] = set()
 
     # -- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -154,7 +148,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             elif lists_sections:
                 yield from self._section_request(entry)
             else:
-                yield from self._article_request(entry, response.url)
+                yield from self.article_request(entry, response.url)
 
     def _follow_child_sitemap(self, entry: SitemapEntry) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
@@ -201,69 +195,23 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         self.crawler.stats.inc_value("newsarchive/discovery/sections")
         for link in ARTICLE_LINKS.extract_links(response):
             entry = SitemapEntry(loc=urldefrag(link.url)[0])
-            yield from self._article_request(entry, response.url)
+            yield from self.article_request(entry, response.url)
 
-    def _article_request(self, entry: SitemapEntry, source: str) -> Iterator[scrapy.Request]:
-        stats = self.crawler.stats
-        entry = replace(entry, loc=strip_tracking(entry.loc))  # ?utm_* variants are one URL
-        stats.inc_value("newsarchive/discovery/urls")
-        host = urlsplit(entry.loc).hostname or ""
+    def article_target(self, url: str, **context: Any) -> ArticleTarget | str:
+        """A Pangea article on one of the chosen service hosts, keyed by its id."""
+        host = urlsplit(url).hostname or ""
         if host not in self.hosts:
-            stats.inc_value("newsarchive/discovery/offsite_url")
-            self.logger.debug("Off the service hosts, not fetched: %s", entry.loc)
-            not_requested(self.crawler, entry.loc, "offsite_url")
-            return
-        aid = article_id(entry.loc)
+            self.logger.debug("Off the service hosts, not fetched: %s", url)
+            return "offsite_url"
+        aid = article_id(url)
         if aid is None:
-            stats.inc_value("newsarchive/discovery/not_article_url")
-            not_requested(self.crawler, entry.loc, "not_article_url")
-            return
-        news = entry.news
-        published = news.publication_date if news else None
-        if self.since is not None:
-            moment = published or entry.lastmod
-            if moment is not None and moment.date() < self.since:
-                stats.inc_value("newsarchive/discovery/before_since")
-                not_requested(self.crawler, entry.loc, "before_since")
-                return
-        hints = self._hints.get(aid)
-        is_new = hints is None
-        # Sitemaps answer in any order: the most specific one is named (merge_listing), so that
-        # a live crawl and its replay agree on where an article was found.
-        hints = self._hints[aid] = merge_listing(hints, source, entry)
-        # A known article skipped at its first listing is requested after all when a later
-        # listing (say _latest after _news) has a lastmod newer than our last fetch.
-        if not is_new and aid not in self._known_skipped:
-            stats.inc_value("newsarchive/discovery/duplicate_article")
-            not_requested(self.crawler, entry.loc, "duplicate_article")
-            return
-        if is_new:
-            stats.inc_value(SITE_STAT_PREFIX + host)
-        if self.last_fetch_stands(self.known_article(aid), entry.lastmod, published):
-            if is_new:
-                self._known_skipped.add(aid)
-                stats.inc_value("newsarchive/discovery/known_skipped")
-                not_requested(self.crawler, entry.loc, "known_skipped")
-            else:
-                stats.inc_value("newsarchive/discovery/duplicate_article")
-                not_requested(self.crawler, entry.loc, "duplicate_article")
-            return
-        if not is_new:
-            self._known_skipped.discard(aid)
-            stats.inc_value("newsarchive/discovery/known_skipped", -1)
-        stats.inc_value("newsarchive/discovery/articles")
-        maxsize = self.settings.getint(
-            "NEWSARCHIVE_ARTICLE_MAXSIZE", default_settings.NEWSARCHIVE_ARTICLE_MAXSIZE
-        )
-        yield scrapy.Request(
-            entry.loc,
+            return "not_article_url"
+        return ArticleTarget(
+            key=aid,
+            host=host,
+            since=self.since,
             callback=self.parse_article,
-            errback=self.fetch_failed,
-            meta={
-                "newsarchive_hints": hints,
-                "newsarchive_article_id": aid,
-                "download_maxsize": maxsize,  # also caps decompression (bombs)
-            },
+            meta={"newsarchive_article_id": aid},
         )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
@@ -278,7 +226,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             self.logger.warning("Ignoring feed %s: %s", response.url, exc)
             return
         for item in entries:
-            yield from self._article_request(
+            yield from self.article_request(
                 SitemapEntry(loc=urljoin(response.url, item.link), lastmod=item.published),
                 response.url,
             )
