@@ -19,13 +19,11 @@ from urllib.parse import urldefrag, urlsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from newsarchive import default_settings
+from newsarchive import default_settings, metakeys
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.hints import merge_listing
 from newsarchive.discovery.sitemaps import SitemapEntry
 from newsarchive.discovery.urlkey import strip_tracking
-from newsarchive.downloadermiddlewares.conditional import ARTICLE_KEY_KEY, CONDITIONAL_KEY
-from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import classify, report_failure
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX, state_for
@@ -55,14 +53,14 @@ def body_encoding(response: TextResponse) -> str:
 
 def fetched_page(response: TextResponse, article_id: str | None) -> FetchedPage:
     """The hand-over to the extraction pipeline: the page plus where the WARC stored it."""
-    location = response.meta.get(META_KEY)
+    location = response.meta.get(metakeys.WARC_RECORD)
     return FetchedPage(
         url=response.url,
         site=urlsplit(response.url).hostname or "",
         body=response.body,
         encoding=body_encoding(response),
         http_status=response.status,
-        fetched_at=iso_utc(response.meta.get(FETCHED_AT_KEY)) or "",
+        fetched_at=iso_utc(response.meta.get(metakeys.FETCHED_AT)) or "",
         article_id=article_id,
         warc=WarcRef(
             filename=location.filename,
@@ -73,7 +71,7 @@ def fetched_page(response: TextResponse, article_id: str | None) -> FetchedPage:
         )
         if location is not None
         else None,
-        hints=dict(response.meta.get("newsarchive_hints") or {}),
+        hints=dict(response.meta.get(metakeys.HINTS) or {}),
     )
 
 
@@ -210,19 +208,19 @@ class ArchiveSpiderMixin:
             "NEWSARCHIVE_ARTICLE_MAXSIZE", default_settings.NEWSARCHIVE_ARTICLE_MAXSIZE
         )
         meta = {
-            "newsarchive_hints": hints,
-            ARTICLE_KEY_KEY: key,
+            metakeys.HINTS: hints,
+            metakeys.ARTICLE_KEY: key,
             **target.meta,
             "download_maxsize": maxsize,  # also caps decompression (bombs)
         }
         if hub:
-            meta[CONDITIONAL_KEY] = False  # a 304 has no links to follow
+            meta[metakeys.CONDITIONAL] = False  # a 304 has no links to follow
             stats.inc_value("newsarchive/discovery/hub_reread")
         yield scrapy.Request(url, callback=target.callback, errback=self.fetch_failed, meta=meta)
 
     def article_id_for(self, response: Response) -> str | None:
         """The id the state store knows the article by (Pangea id; None elsewhere)."""
-        return response.meta.get("newsarchive_article_id")
+        return response.meta.get(metakeys.ARTICLE_ID)
 
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
         if response.status == 304:  # archived as a revisit, settled by the conditional mw
@@ -245,7 +243,7 @@ class ArchiveSpiderMixin:
             self.logger.info("Not fetched (%s): %s", reason, failure.request.url)
         else:
             self.crawler.stats.inc_value(f"newsarchive/{phase}/failed/{reason}")
-            role = str(failure.request.meta.get("newsarchive_role", ""))
+            role = str(failure.request.meta.get(metakeys.ROLE, ""))
             if phase == "discovery" and self.is_essential(role):
                 mark_failed(self.crawler, f"{role.split(':')[0]}_unreadable")
         report_failure(self.crawler, failure, phase)  # errors.jsonl, log line, accounting

@@ -32,6 +32,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
+from newsarchive import metakeys
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.sites import SiteConfig, load_sites_file, make_site, unique_sites
@@ -56,8 +57,6 @@ FEED_TYPES = frozenset(
 )
 #: Child sitemaps read per site and run, newest first (a site's full archive is opt-in via since).
 MAX_CHILD_SITEMAPS = 50
-SITE_KEY = "newsarchive_site"
-DEPTH_KEY = "newsarchive_depth"
 NOT_FOUND = [404, 410]
 
 
@@ -117,14 +116,14 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         statuses: list[int] | None = None,
         **meta: Any,
     ) -> scrapy.Request:
-        meta = {SITE_KEY: site.host, "newsarchive_role": role, **meta}
+        meta = {metakeys.SITE: site.host, metakeys.ROLE: role, **meta}
         if statuses:
             meta["handle_httpstatus_list"] = statuses
         return scrapy.Request(url, callback=callback, errback=self.discovery_failed, meta=meta,
                               priority=priority)  # fmt: skip
 
     def site_of(self, response: Response) -> SiteConfig:
-        return self.by_host.get(response.meta.get(SITE_KEY, "")) or self.sites[0]
+        return self.by_host.get(response.meta.get(metakeys.SITE, "")) or self.sites[0]
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         site = self.site_of(response)
@@ -165,7 +164,7 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         except NotASitemap as exc:
             stats.inc_value("newsarchive/discovery/not_a_sitemap")
             self.logger.warning("Ignoring %s: %s", response.url, exc)
-            if response.meta.get("newsarchive_role") != "sitemap:guess":
+            if response.meta.get(metakeys.ROLE) != "sitemap:guess":
                 report_error(self.crawler, response.request, "discovery", "not_a_sitemap", str(exc))
             return
         stats.inc_value("newsarchive/discovery/sitemaps")
@@ -259,7 +258,7 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
             host=site.host,
             since=site.since,
             callback=self.parse_page,
-            meta={SITE_KEY: site.host, DEPTH_KEY: depth},
+            meta={metakeys.SITE: site.host, metakeys.DEPTH: depth},
             follows_links=depth < site.depth,
         )
 
@@ -267,7 +266,7 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         """An article candidate: to the pipeline (which judges it), and links one hop on."""
         yield from self.parse_article(response)
         site = self.site_of(response)
-        depth = int(response.meta.get(DEPTH_KEY, 1))
+        depth = int(response.meta.get(metakeys.DEPTH, 1))
         if depth < site.depth and isinstance(response, TextResponse) and response.status == 200:
             yield from self._follow(response, site, depth)
 

@@ -28,6 +28,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
+from newsarchive import metakeys
 from newsarchive.discovery.dates import parse_day
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role
@@ -79,7 +80,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
                 f"https://{host}/robots.txt",
                 callback=self.parse_robots,
                 errback=self.discovery_failed,
-                meta={"handle_httpstatus_list": [404, 410], "newsarchive_role": "robots"},
+                meta={"handle_httpstatus_list": [404, 410], metakeys.ROLE: "robots"},
                 priority=100,
             )
 
@@ -115,7 +116,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
                     callback=self.parse_feed,
                     errback=self.discovery_failed,
                     # The feed path is Pangea's; a host without one (pressroom) is not a failure.
-                    meta={"newsarchive_role": "feed", "handle_httpstatus_list": [404, 410]},
+                    meta={metakeys.ROLE: "feed", "handle_httpstatus_list": [404, 410]},
                     priority=50,
                 )
 
@@ -124,7 +125,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             url,
             callback=self.parse_sitemap,
             errback=self.discovery_failed,
-            meta={"newsarchive_role": f"sitemap:{role}"},
+            meta={metakeys.ROLE: f"sitemap:{role}"},
             priority={"index": 90, "news": 90, "latest": 80}.get(role, 70),
         )
 
@@ -141,7 +142,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             report_error(self.crawler, response.request, "discovery", "not_a_sitemap", str(exc))
             return
         stats.inc_value("newsarchive/discovery/sitemaps")
-        lists_sections = response.meta.get("newsarchive_role") == "sitemap:sections"
+        lists_sections = response.meta.get(metakeys.ROLE) == "sitemap:sections"
         for entry in entries:
             if entry.loc.endswith((".xml", ".xml.gz")) and "/sitemap" in entry.loc:
                 yield from self._follow_child_sitemap(entry)
@@ -182,7 +183,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             entry.loc,
             callback=self.parse_section,
             errback=self.discovery_failed,
-            meta={"newsarchive_role": "section"},
+            meta={metakeys.ROLE: "section"},
             priority=60,
         )
 
@@ -211,7 +212,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             host=host,
             since=self.since,
             callback=self.parse_article,
-            meta={"newsarchive_article_id": aid},
+            meta={metakeys.ARTICLE_ID: aid},
         )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
@@ -233,4 +234,4 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
 
     # -- articles (parse_article and the failure callbacks: ArchiveSpiderMixin) --------------
     def article_id_for(self, response: Response) -> str | None:
-        return article_id(response.url) or response.meta.get("newsarchive_article_id")
+        return article_id(response.url) or response.meta.get(metakeys.ARTICLE_ID)

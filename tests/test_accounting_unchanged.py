@@ -20,14 +20,13 @@ from scrapy.extension import ExtensionManager
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
-from newsarchive.downloadermiddlewares.conditional import REVISIT_OF_KEY
+from newsarchive import metakeys
 from newsarchive.extensions.accounting import (
     OUTCOMES,
     PREFIX,
     AccountingExtension,
     not_modified_fate,
 )
-from newsarchive.extensions.errorlog import ORIGIN_KEY
 from newsarchive.extensions.runfolder import accounting_lines
 from newsarchive.extensions.statestore import StateStoreExtension, state_for
 from newsarchive.pipelines.dedupe import UnchangedArticle
@@ -124,7 +123,7 @@ def extension(tmp_path):
 def _scheduled(ext: AccountingExtension, url: str, **meta) -> Request:
     request = Request(url, meta=meta)
     ext.request_scheduled(request, ext.crawler.spider)
-    assert request.meta[ORIGIN_KEY] == url
+    assert request.meta[metakeys.ORIGIN] == url
     return request
 
 
@@ -151,7 +150,7 @@ def test_a_304_is_unchanged_for_an_article_with_an_item_only(extension):
         version=1,
     )
     store.record_fetch("2", FetchRecord(url="https://a.example/live/2.html", fetched_at=now))
-    conditional = {REVISIT_OF_KEY: object()}
+    conditional = {metakeys.REVISIT_OF: object()}
     article = _scheduled(
         extension, "https://a.example/a/1.html", newsarchive_article_key="1", **conditional
     )

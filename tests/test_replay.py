@@ -18,11 +18,12 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
+from newsarchive import metakeys
 from newsarchive.archive.reader import iter_records
 from newsarchive.archive.records import HttpExchange
 from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
 from newsarchive.downloadermiddlewares.replay import ReplayMiddleware, ReplayMiss
-from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY, REPLAYED_FLAG
+from newsarchive.downloadermiddlewares.warc import REPLAYED_FLAG
 from newsarchive.webdouble import WebDouble
 from tests.crawl_helpers import SAMPLE_ARGS, CrawlResult, run_crawl
 
@@ -107,9 +108,9 @@ def test_replayed_response_is_what_scrapy_would_have_seen(archive):
     decoded = HttpCompressionMiddleware.from_crawler(crawler).process_response(request, response)
     assert isinstance(decoded, HtmlResponse)
     assert decoded.body == PAGE and "Привет" in decoded.text
-    location = request.meta[META_KEY]
+    location = request.meta[metakeys.WARC_RECORD]
     assert location.filename == "newsarchive-r-00001.warc.gz" and location.record_id
-    assert request.meta[FETCHED_AT_KEY] == datetime(2024, 5, 1, 12, 0, 1, tzinfo=UTC)
+    assert request.meta[metakeys.FETCHED_AT] == datetime(2024, 5, 1, 12, 0, 1, tzinfo=UTC)
     assert crawler.stats.get_value("newsarchive/replay/hit") == 1
 
 

@@ -22,11 +22,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
 
 from newsarchive import default_settings as defaults
+from newsarchive import metakeys
 
 logger = logging.getLogger(__name__)
-
-#: Per-request override of the computed delay (seconds), e.g. ``meta={"newsarchive_backoff": 0}``.
-META_KEY = "newsarchive_backoff"
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _wait(self, retry: Request, retry_after: float | None) -> None:
         attempt = int(retry.meta.get("retry_times", 1))
-        delay = retry.meta.get(META_KEY)
+        delay = retry.meta.get(metakeys.BACKOFF_DELAY)
         if delay is None:
             delay = self.config.delay(attempt, retry_after)
         self.crawler.stats.inc_value("newsarchive/backoff/retries")

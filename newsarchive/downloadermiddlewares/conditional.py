@@ -20,21 +20,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from newsarchive import default_settings as defaults
+from newsarchive import metakeys
 from newsarchive.archive.records import warc_date
-from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
 from newsarchive.extensions.statestore import state_for
 from newsarchive.state.rows import StoredRecord
 from newsarchive.state.store import StateStore
-
-#: Set by ``rferl`` on article requests: the Pangea id (which is also its article key).
-ARTICLE_ID_KEY = "newsarchive_article_id"
-#: Set by spiders on article requests: the article key of the listed URL
-#: (:func:`newsarchive.discovery.urlkey.article_key`), what the state store is keyed by.
-ARTICLE_KEY_KEY = "newsarchive_article_key"
-#: Set here: the stored full response record a 304 is a revisit of.
-REVISIT_OF_KEY = "newsarchive_revisit_of"
-#: Per-request override: ``False`` sends the request unconditionally.
-CONDITIONAL_KEY = "newsarchive_conditional"
 
 
 @dataclass(frozen=True)
@@ -45,7 +35,7 @@ class ConditionalConfig:
 
 def request_key(meta: dict) -> str | None:
     """The state-store key a spider put on an article request (None: not an article request)."""
-    key = meta.get(ARTICLE_KEY_KEY) or meta.get(ARTICLE_ID_KEY)
+    key = meta.get(metakeys.ARTICLE_KEY) or meta.get(metakeys.ARTICLE_ID)
     return str(key) if key else None
 
 
@@ -80,7 +70,7 @@ class ConditionalRequestMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         aid = request_key(request.meta)
         store = self.store
-        if aid is None or store is None or request.meta.get(CONDITIONAL_KEY) is False:
+        if aid is None or store is None or request.meta.get(metakeys.CONDITIONAL) is False:
             return
         if full_recrawl(self.crawler):
             return
@@ -91,7 +81,7 @@ class ConditionalRequestMiddleware:
             request.headers[b"If-None-Match"] = known.etag
         if known.last_modified:
             request.headers[b"If-Modified-Since"] = known.last_modified
-        request.meta[REVISIT_OF_KEY] = known.record
+        request.meta[metakeys.REVISIT_OF] = known.record
         statuses = list(request.meta.get("handle_httpstatus_list", []))
         if 304 not in statuses:
             request.meta["handle_httpstatus_list"] = [*statuses, 304]
@@ -103,8 +93,8 @@ class ConditionalRequestMiddleware:
         store = self.store
         if store is None:
             return response
-        location = request.meta.get(META_KEY)
-        fetched_at = request.meta.get(FETCHED_AT_KEY) or datetime.now(UTC)
+        location = request.meta.get(metakeys.WARC_RECORD)
+        fetched_at = request.meta.get(metakeys.FETCHED_AT) or datetime.now(UTC)
         if location is not None and location.record_type == "response":
             store.remember_original(
                 StoredRecord(

@@ -32,11 +32,12 @@ from scrapy.responsetypes import responsetypes
 from warcio.timeutils import iso_date_to_datetime
 
 from newsarchive import default_settings as defaults
+from newsarchive import metakeys
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.reader import ArchivedRecord, ArchiveError, entity_body
 from newsarchive.archive.records import RENAMED_HEADER_PREFIX
 from newsarchive.archive.writer import RecordLocation
-from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY, REPLAYED_FLAG
+from newsarchive.downloadermiddlewares.warc import REPLAYED_FLAG
 from newsarchive.runstatus import mark_failed
 
 logger = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ class ReplayMiddleware:
         if record.rec_type == "revisit":
             stats.inc_value("newsarchive/replay/revisit")
         # Provenance: items of a replayed crawl point at the record they were rebuilt from.
-        request.meta[META_KEY] = RecordLocation(
+        request.meta[metakeys.WARC_RECORD] = RecordLocation(
             filename=record.source.filename,
             offset=record.offset,
             length=record.length,
@@ -194,5 +195,5 @@ class ReplayMiddleware:
         )
         moment = warc_moment(record.date)
         if moment is not None:
-            request.meta[FETCHED_AT_KEY] = moment
+            request.meta[metakeys.FETCHED_AT] = moment
         return response_from_record(request, record)

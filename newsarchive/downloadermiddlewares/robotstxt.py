@@ -44,11 +44,9 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet.defer import Deferred
 
-logger = logging.getLogger(__name__)
+from newsarchive import metakeys
 
-#: Meta key set on a spider's robots.txt request (kept by its retries and redirects): the
-#: ``netloc`` whose rules its response gives.
-FETCH_KEY = "newsarchive_robotstxt_for"
+logger = logging.getLogger(__name__)
 
 
 def is_robots_url(request: Request) -> bool:
@@ -92,7 +90,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
-        if FETCH_KEY in request.meta:  # the robots.txt fetch itself, or its retry/redirect
+        if metakeys.ROBOTSTXT_FOR in request.meta:  # robots.txt itself, or its retry/redirect
             return None
         netloc = urlparse_cached(request).netloc
         if netloc in self._shared:
@@ -102,7 +100,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             return rules
         if netloc not in self._delegated and is_robots_url(request):
             self._shared[netloc] = Deferred()
-            request.meta[FETCH_KEY] = netloc
+            request.meta[metakeys.ROBOTSTXT_FOR] = netloc
             self.crawler.stats.inc_value("robotstxt/request_count")
             return None  # robots.txt itself is always allowed
         self._delegated.add(netloc)
@@ -111,7 +109,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     async def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
-        netloc = request.meta.get(FETCH_KEY)
+        netloc = request.meta.get(metakeys.ROBOTSTXT_FOR)
         if netloc is not None and isinstance(self._shared.get(netloc), Deferred):
             stats = self.crawler.stats
             stats.inc_value("robotstxt/response_count")
@@ -126,7 +124,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     def process_exception(
         self, request: Request, exception: Exception, spider: Spider | None = None
     ) -> None:
-        netloc = request.meta.get(FETCH_KEY)
+        netloc = request.meta.get(metakeys.ROBOTSTXT_FOR)
         if netloc is not None and isinstance(self._shared.get(netloc), Deferred):
             if not isinstance(exception, IgnoreRequest):
                 self.crawler.stats.inc_value(f"robotstxt/exception_count/{type(exception)}")
@@ -136,7 +134,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     def request_dropped(self, request: Request, spider: Spider | None = None) -> None:
         """A robots.txt redirect the scheduler drops would otherwise hold its host for ever."""
-        netloc = request.meta.get(FETCH_KEY)
+        netloc = request.meta.get(metakeys.ROBOTSTXT_FOR)
         if netloc is not None and isinstance(self._shared.get(netloc), Deferred):
             self._settle(netloc, None)
 

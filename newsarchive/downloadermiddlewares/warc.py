@@ -19,6 +19,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from newsarchive import default_settings as defaults
+from newsarchive import metakeys
 from newsarchive.archive.records import HttpExchange
 from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
 from newsarchive.extensions.statestore import state_for
@@ -27,8 +28,6 @@ from newsarchive.runfolder import run_folder
 
 logger = logging.getLogger(__name__)
 
-META_KEY = "newsarchive_warc"
-FETCHED_AT_KEY = "newsarchive_fetched_at"
 #: ``response.flags`` entry of responses served by the replay middleware: already archived,
 #: so never written again (a replay run writes no WARC; its items point at the archive read).
 REPLAYED_FLAG = "replayed"
@@ -149,7 +148,7 @@ class WarcArchiveMiddleware:
         if self.writer is None or REPLAYED_FLAG in response.flags:
             return response
         exchange = exchange_from_response(request, response)
-        stored = request.meta.get("newsarchive_revisit_of")  # set by the conditional middleware
+        stored = request.meta.get(metakeys.REVISIT_OF)  # set by the conditional middleware
         location = self.writer.write_exchange(
             exchange,
             not_modified_of=(stored.uri, stored.date, stored.record_id, stored.payload_digest)
@@ -159,8 +158,8 @@ class WarcArchiveMiddleware:
         stats = self.crawler.stats
         stats.inc_value(f"newsarchive/warc/{location.record_type}")
         stats.inc_value("newsarchive/warc/payload_bytes", len(exchange.payload))
-        request.meta[META_KEY] = location
-        request.meta[FETCHED_AT_KEY] = exchange.fetched_at
+        request.meta[metakeys.WARC_RECORD] = location
+        request.meta[metakeys.FETCHED_AT] = exchange.fetched_at
         return response
 
     def item_scraped(self, item, response, spider: Spider) -> None:

@@ -47,10 +47,10 @@ from scrapy.utils.url import url_is_from_any_domain
 from w3lib.url import safe_url_string
 
 from newsarchive import default_settings as defaults
-from newsarchive.downloadermiddlewares.conditional import REVISIT_OF_KEY, request_key
+from newsarchive import metakeys
+from newsarchive.downloadermiddlewares.conditional import request_key
 from newsarchive.extensions.errorlog import (
     NOT_ARTICLE_PREFIX,
-    ORIGIN_KEY,
     report_error,
     url_outcome,
 )
@@ -138,15 +138,15 @@ class AccountingExtension:
 
     @staticmethod
     def _origin(request: Request | None) -> str | None:
-        return request.meta.get(ORIGIN_KEY) if request is not None else None
+        return request.meta.get(metakeys.ORIGIN) if request is not None else None
 
     def request_scheduled(self, request: Request, spider: Spider) -> None:
-        if ORIGIN_KEY not in request.meta:
-            request.meta[ORIGIN_KEY] = request.url
+        if metakeys.ORIGIN not in request.meta:
+            request.meta[metakeys.ORIGIN] = request.url
             self.fate.setdefault(request.url, None)
         elif "redirect_urls" in request.meta and not _in_scope(request.url, spider):
             # Scrapy's OffsiteMiddleware drops such a redirect silently, in this same signal.
-            self._set(request.meta[ORIGIN_KEY], "skipped", "offsite_redirect")
+            self._set(request.meta[metakeys.ORIGIN], "skipped", "offsite_redirect")
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
         origin = self._origin(request)
@@ -174,14 +174,14 @@ class AccountingExtension:
         return "interrupted" if origin in self.downloaded else "queued"
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
-        if response.status == 304 and REVISIT_OF_KEY in request.meta:
-            # Our conditional request (only those carry REVISIT_OF_KEY; a 304 nobody asked for
+        if response.status == 304 and metakeys.REVISIT_OF in request.meta:
+            # Our conditional request (only those carry metakeys.REVISIT_OF; a 304 nobody asked for
             # goes on to HttpError and its errback, an error).
             store, key = state_for(self.crawler), request_key(request.meta)
             known = store.article(key) if store is not None and key else None
             self._set(self._origin(request), *not_modified_fate(known))
             return
-        role = request.meta.get("newsarchive_role")
+        role = request.meta.get(metakeys.ROLE)
         if role is None:
             role = "article_page" if isinstance(response, TextResponse) else "not_html"
         self._set(self._origin(request), "not_article", _slug(role))

@@ -29,14 +29,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newsarchive import default_settings as defaults
+from newsarchive import metakeys
 from newsarchive.downloadermiddlewares.replay import ReplayMiss
 from newsarchive.pipelines.dedupe import UnchangedArticle
 from newsarchive.runfolder import run_folder
 
 logger = logging.getLogger(__name__)
 
-#: Meta key holding the URL the spider asked for (set by the accounting extension).
-ORIGIN_KEY = "newsarchive_origin"
 #: Sent by :func:`report_failure`: ``request``, ``failure``, ``phase``.
 url_failed = object()
 #: Sent by :func:`report_error`: ``request``, ``phase``, ``reason``, ``detail``.
@@ -209,7 +208,7 @@ class ErrorLogExtension:
         stats = self.crawler.stats
         meta = request.meta if request is not None else {}
         url = url or (request.url if request is not None else "")
-        origin = meta.get(ORIGIN_KEY, url)
+        origin = meta.get(metakeys.ORIGIN, url)
         if kind != "error":
             stats.inc_value(f"newsarchive/errors/skipped/{kind}")
         elif origin not in self._written:

@@ -28,10 +28,10 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http import Response
 
 from newsarchive import default_settings as defaults
+from newsarchive import metakeys
 from newsarchive.archive.records import warc_date
 from newsarchive.discovery.urlkey import article_key
 from newsarchive.downloadermiddlewares.conditional import request_key
-from newsarchive.downloadermiddlewares.warc import FETCHED_AT_KEY, META_KEY
 from newsarchive.extensions.statestore import state_for
 from newsarchive.items import ArticleItem, FetchedPage
 from newsarchive.state.freshness import item_digest
@@ -119,8 +119,8 @@ class DedupePipeline:
         listed = request_key(meta)
         if listed is not None and listed != article_id:
             store.add_alias(listed, article_id)
-        location = meta.get(META_KEY)
-        fetched_at = meta.get(FETCHED_AT_KEY)
+        location = meta.get(metakeys.WARC_RECORD)
+        fetched_at = meta.get(metakeys.FETCHED_AT)
         if location is None or fetched_at is None:
             return  # not archived: nothing to refer a later revisit to
         digest = location.payload_digest
