@@ -13,6 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Field metadata of a timestamp: the JSON Schema says ``format: date-time`` (RFC 3339, always in
+#: UTC here), and ``scrapy dataset`` types the column as a UTC timestamp from that.
+DATE_TIME: dict[str, Any] = {"json_schema_extra": {"format": "date-time"}}
+
 
 @dataclass
 class LegalNotice:
@@ -97,10 +101,10 @@ class ArticleItem:
     authors: list[str] = field(default_factory=list)
     """Author names as bylined, in page order; empty when there is no byline."""
 
-    published: str | None = None
+    published: str | None = field(default=None, metadata=DATE_TIME)
     """Publication time, ISO 8601 in UTC (``2012-02-07T12:34:00Z``)."""
 
-    modified: str | None = None
+    modified: str | None = field(default=None, metadata=DATE_TIME)
     """Last modification time, ISO 8601 in UTC."""
 
     section: str | None = None
@@ -134,7 +138,7 @@ class ArticleItem:
     discovered_from: str | None = None
     """URL of the sitemap or feed that listed this article."""
 
-    fetched_at: str | None = None
+    fetched_at: str | None = field(default=None, metadata=DATE_TIME)
     """When the response was received, ISO 8601 in UTC."""
 
     http_status: int | None = None
