@@ -36,6 +36,11 @@ class LegalNotice:
     """Where in the page it was found: ``article-body`` (inside the body container),
     ``after-body`` (a block after the body), ``footer``, or ``elsewhere``."""
 
+    source: str = "wording"
+    """How it was recognised: ``wording`` (a known wording, ``extraction/data/notices.json``),
+    ``template`` (the notice's signals in a block of the site's learned template) or
+    ``signals`` (its signals in one of the notice's usual places)."""
+
 
 @dataclass
 class WarcRef:

@@ -91,7 +91,10 @@ class Command(ScrapyCommand):
             "(.html or .html.gz) is read from disk; give --url for the page's address (default: "
             "its canonical link). A URL is fetched through the Scrapy downloader (robots.txt, "
             "user agent, proxies and retries apply); nothing is archived. A page the pipeline "
-            "would drop as not an article is still printed, with a note on standard error."
+            "would drop as not an article is still printed, with a note on standard error. "
+            "One page has no site memory: legal notices are recognised by their known wordings "
+            "and by their signals alone (no learned template), and no template block is removed "
+            "from the text (see docs/notices.md)."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:

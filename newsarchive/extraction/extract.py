@@ -14,7 +14,9 @@ Field sources, in priority order (the first that says something wins):
   as ``author`` (the site too: a house byline) → meta author that is not the site → trafilatura.
 * published, modified: same order, but a date-only value yields to a precise one of the same day.
 * image: ``og:image`` first (Pangea's lead image), then JSON-LD.
-* text: Pangea body when the page is Pangea, else trafilatura; legal notices removed last.
+* text: Pangea body when the page is Pangea, else trafilatura; legal notices removed, then the
+  blocks of the site's learned template, when the caller passes one
+  (:mod:`newsarchive.extraction.template`).
 * accessible_for_free: JSON-LD (article objects, then ``WebPage``) → microdata
   (:mod:`newsarchive.extraction.access`); never guessed.
 """
@@ -22,6 +24,7 @@ Field sources, in priority order (the first that says something wins):
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -51,7 +54,13 @@ from newsarchive.extraction.metadata import (
     unique,
     utag_data,
 )
-from newsarchive.extraction.notices import find_notices, remove_notice
+from newsarchive.extraction.notices import (
+    find_notices,
+    mentions_designation,
+    page_lines,
+    remove_notice,
+)
+from newsarchive.extraction.template import block_hash, page_blocks, strip_template
 from newsarchive.extraction.text import clean_space, iter_lines
 from newsarchive.extraction.titles import choose_title
 
@@ -170,11 +179,21 @@ def _without_title(text: str, headlines: list[str | None]) -> str:
     return text
 
 
-def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None) -> dict[str, Any]:
+def extract(
+    html: str | bytes,
+    url: str,
+    *,
+    hints: dict[str, Any] | None = None,
+    template: Collection[str] | None = None,
+) -> dict[str, Any]:
     """The ``ArticleItem`` fields a page itself can tell (see the module docstring for sources).
 
     ``hints`` (``news_title``, ``news_language``, ``news_publication_date``, ``publication``)
-    are what discovery already knows; they only fill gaps.
+    are what discovery already knows; they only fill gaps. ``template``: the block hashes of the
+    site's learned template (:class:`~newsarchive.extraction.template.SiteTemplate`); when given
+    (even empty), its blocks leave the text, notices are also looked for in them, and the result
+    has one more key, ``page_blocks`` (:class:`~newsarchive.extraction.template.PageBlocks`),
+    for the caller to learn from.
     """
     hint = _from_hints(hints or {})
     tree = parse(html)
@@ -207,12 +226,22 @@ def extract(html: str | bytes, url: str, *, hints: dict[str, Any] | None = None)
         printed = [headline_text(h1) for h1 in tree.iterfind(".//h1")]
         headlines = [merged.title, *declared, *printed]
         text = _without_title(generic.body_text(tree, url), headlines)
-    notices = find_notices(tree, _body_container(tree, kind))
+    lines = page_lines(tree) if template is not None else None
+    body = _body_container(tree, kind)
+    notices = find_notices(tree, body, template=template or (), lines=lines)
     for notice in notices:
         text = remove_notice(text, notice)
+    blocks = None
+    if lines is not None:
+        keep = {block_hash(line.text) for line in lines if mentions_designation(line.text)}
+        blocks = page_blocks(lines, text, keep)
+        text = strip_template(text, blocks, frozenset(template or ()))[0]
     microdata = [] if kind else microdata_authors(tree)
     authors = _authors(kind, has_byline, ranked, sites, host, microdata)
-    return _fields(merged, authors, text, [n.as_dict() for n in notices])
+    fields = _fields(merged, authors, text, [n.as_dict() for n in notices])
+    if blocks is not None:
+        fields["page_blocks"] = blocks
+    return fields
 
 
 def _merge(ranked: list[Facts]) -> Facts:

@@ -1,15 +1,22 @@
 """Legal notices (Russia's "undesirable organization" and "foreign agent" labels) found in the raw
 page, wherever the template puts them, so they can be reported and kept out of the article text.
 
-The phrase data lives in ``data/notices.json`` (see its ``about``); this module compiles it.
-A notice is recognised by the sentence combination only the notice has, never by the bare phrase
-"undesirable organization", so articles *reporting* on designations are not flagged.
+Three ways, tried in this order (the notice's ``source`` says which one found it):
+
+* ``wording``: the known wordings of ``data/notices.json`` (see its ``about``), the fast path. A
+  notice is recognised by the sentence combination only the notice has, never by the bare phrase
+  "undesirable organization", so articles *reporting* on designations are not flagged.
+* ``template`` and ``signals``: any wording that carries the notice's signals (designation and a
+  warning to readers, or the foreign-agent label) in a block of the site's learned template
+  (:mod:`newsarchive.extraction.template`) or in the notice's usual places
+  (:mod:`newsarchive.extraction.notice_signals`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,25 +24,40 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from newsarchive.extraction.notice_signals import (
+    SIGNALS,
+    TEMPLATE,
+    WORDING,
+    PageLines,
+    find_by_signals,
+    load_signals,
+)
 from newsarchive.extraction.scoring import tokens
-from newsarchive.extraction.text import Line, clean_space, iter_lines
+from newsarchive.extraction.template import block_hash, normalize, strip_blocks
+from newsarchive.extraction.text import Line, iter_lines
+
+__all__ = [
+    "FOREIGN_AGENT",
+    "SIGNALS",
+    "TEMPLATE",
+    "UNDESIRABLE",
+    "WORDING",
+    "Notice",
+    "find_notices",
+    "locate",
+    "mentions_designation",
+    "normalize",
+    "page_lines",
+    "remove_notice",
+]
 
 UNDESIRABLE = "undesirable-organization"
 FOREIGN_AGENT = "foreign-agent"
 #: When several kinds are on one page, ``legal_notice`` reports the first of this order.
 KIND_PRIORITY = (UNDESIRABLE, FOREIGN_AGENT)
 
-_DOUBLE_QUOTES = dict.fromkeys(map(ord, '"“”„«»‹›″〝〞＂'), '"')
-_SINGLE_QUOTES = dict.fromkeys(map(ord, "'‘’‚‛ʼ`´"), "'")
-_SHORT_LINE_TOKENS = 8
 #: ``footer``, ``foot``, ``foot__item``, ``footer__disclaimer``, ``site-footer``, ``c-footer``...
 _FOOTERISH = re.compile(r"^(?:[a-z]{1,6}[-_])?foot(?:er)?(?:$|[-_])", re.I)
-
-
-def normalize(text: str) -> str:
-    """The matching form of a text: casefolded, quotes unified, ``ё`` → ``е``, spaces collapsed."""
-    text = clean_space(text).translate(_DOUBLE_QUOTES).translate(_SINGLE_QUOTES)
-    return text.casefold().replace("ё", "е")
 
 
 @dataclass(frozen=True)
@@ -92,6 +114,9 @@ class Notice:
     text: str
     language: str
     location: str
+    source: str = WORDING
+    """``wording`` (a known wording), ``template`` (signals in a learned template block) or
+    ``signals`` (signals in the notice's usual places)."""
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -99,6 +124,7 @@ class Notice:
             "text": self.text,
             "language": self.language,
             "location": self.location,
+            "source": self.source,
         }
 
 
@@ -135,29 +161,57 @@ def _fuzzy_window(normed: list[str], start: int, pattern: Pattern, size: int, co
     return None
 
 
-def _candidates(tree: HtmlElement) -> list[Pattern]:
-    """Entries whose trigger occurs in the page text at all (cheap, C-level)."""
+def _page_blob(tree: HtmlElement) -> str:
+    """The casefolded raw text of the page, for the triggers (cheap, C-level)."""
     body = tree.find(".//body")
-    blob = "".join((body if body is not None else tree).itertext()).casefold()
-    return [p for p in load_config().patterns if p.trigger.search(blob)]
+    return "".join((body if body is not None else tree).itertext()).casefold()
 
 
-def find_notices(tree: HtmlElement, body: HtmlElement | None = None) -> list[Notice]:
+def _any_trigger(blob: str) -> bool:
+    return any(p.trigger.search(blob) for p in load_config().patterns) or any(
+        e.trigger.search(blob) for e in load_signals().entries
+    )
+
+
+def mentions_designation(text: str) -> bool:
+    """Does this text name a designation (any language's trigger)? Such a block is never
+    dropped as mere template: it is a notice, or the article's own sentence."""
+    normed = normalize(text)
+    return any(p.trigger.search(normed) for p in load_config().patterns) or any(
+        e.trigger.search(normed) for e in load_signals().entries
+    )
+
+
+def page_lines(tree: HtmlElement) -> list[Line]:
+    """The non-empty text lines of the page (its ``<body>``), as every detector sees them."""
+    root = tree.find(".//body")
+    return [line for line in iter_lines(root if root is not None else tree) if line.text]
+
+
+def find_notices(
+    tree: HtmlElement,
+    body: HtmlElement | None = None,
+    *,
+    template: Collection[str] = (),
+    lines: list[Line] | None = None,
+) -> list[Notice]:
     """Every notice on the page, in :data:`KIND_PRIORITY` order, then page order.
 
     ``body`` is the article body container, when known (it decides ``article-body`` vs
-    ``after-body``).
+    ``after-body``, and which lines are the body's edges). ``template`` holds the block hashes
+    of the site's learned template (:mod:`newsarchive.extraction.template`); without it only
+    the wordings and the usual places count. ``lines`` are :func:`page_lines`, when the caller
+    has them already.
     """
-    candidates = _candidates(tree)
-    if not candidates:
+    blob = _page_blob(tree)
+    if not _any_trigger(blob):
         return []
     config = load_config()
-    root = tree.find(".//body")
-    lines = [line for line in iter_lines(root if root is not None else tree) if line.text]
+    lines = page_lines(tree) if lines is None else lines
     normed = [normalize(line.text) for line in lines]
     found: list[tuple[int, Notice]] = []
     taken: set[int] = set()
-    for pattern in candidates:
+    for pattern in (p for p in config.patterns if p.trigger.search(blob)):
         start = 0
         while start < len(lines):
             if start in taken:
@@ -179,6 +233,22 @@ def find_notices(tree: HtmlElement, body: HtmlElement | None = None) -> list[Not
             location = locate(lines[start].owner, body)
             found.append((start, Notice(pattern.kind, text, pattern.language, location)))
             start = end + 1
+    template_lines: set[int] = set()
+    if template:
+        template_lines = {i for i, line in enumerate(lines) if block_hash(line.text) in template}
+    page = PageLines(
+        lines,
+        normed,
+        body,
+        template_lines,
+        load_signals().edge_lines,
+        [locate(line.owner, None) == "footer" for line in lines] if body is None else [],
+    )
+    for hit in find_by_signals(page, taken, blob):
+        text = "\n\n".join(lines[i].text for i in range(hit.start, hit.end + 1))
+        location = locate(lines[hit.start].owner, body)
+        notice = Notice(hit.entry.kind, text, hit.entry.language, location, hit.source)
+        found.append((hit.start, notice))
     found.sort(key=lambda item: (KIND_PRIORITY.index(item[1].kind), item[0]))
     return [notice for _, notice in found]
 
@@ -213,17 +283,6 @@ def locate(element: HtmlElement, body: HtmlElement | None) -> str:
 # -- removal from text -------------------------------------------------------------------------
 
 
-def _flexible(paragraph: str) -> re.Pattern[str] | None:
-    """A regex for a notice paragraph that ignores punctuation, quotes, case and line breaks."""
-    toks = tokens(paragraph)
-    if not toks:
-        return None
-    body = r"\W*".join(re.escape(t) for t in toks)
-    # starts at a line start or after a space (keeps the previous sentence's full stop), takes
-    # an opening quote or bracket with it and the closing punctuation after it
-    return re.compile(rf"(?:^|(?<=\s))[^\w\s]*{body}[^\w\n]*", re.IGNORECASE)
-
-
 def remove_notice(text: str, notice: Notice | dict[str, Any] | None) -> str:
     """``text`` without the notice: its paragraphs dropped wherever extraction kept them.
 
@@ -234,24 +293,4 @@ def remove_notice(text: str, notice: Notice | dict[str, Any] | None) -> str:
     if not notice or not text:
         return text
     notice_text = notice.text if isinstance(notice, Notice) else notice.get("text", "")
-    parts = [p for p in (notice_text or "").split("\n\n") if tokens(p)]
-    if not parts:
-        return text
-    long_parts = [_flexible(p) for p in parts if len(tokens(p)) >= _SHORT_LINE_TOKENS]
-    short_parts = [_flexible(p) for p in parts if len(tokens(p)) < _SHORT_LINE_TOKENS]
-    kept = []
-    for paragraph in text.split("\n\n"):
-        lines = []
-        for line in paragraph.split("\n"):
-            for pattern in long_parts:
-                if pattern is not None:
-                    line = pattern.sub(" ", line)
-            line = re.sub(r" {2,}", " ", line).strip()
-            for pattern in short_parts:
-                if pattern is not None and pattern.fullmatch(line):
-                    line = ""
-            if re.search(r"\w", line):
-                lines.append(line)
-        if lines:
-            kept.append("\n".join(lines))
-    return "\n\n".join(kept)
+    return strip_blocks(text, (notice_text or "").split("\n\n"))[0]

@@ -38,8 +38,14 @@ CONTENT_FIELDS = (
 
 
 def item_digest(item: Mapping[str, Any]) -> str:
-    """Digest of what an item says (:data:`CONTENT_FIELDS`), stable across runs and key order."""
+    """Digest of what an item says (:data:`CONTENT_FIELDS`), stable across runs and key order.
+
+    A notice's ``source`` says how it was recognised, not what the page says: it is left out,
+    so items written before it existed, or found another way this time, do not change."""
     content = {name: item.get(name) for name in CONTENT_FIELDS}
+    notice = content.get("legal_notice")
+    if isinstance(notice, Mapping) and "source" in notice:
+        content["legal_notice"] = {k: v for k, v in notice.items() if k != "source"}
     blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

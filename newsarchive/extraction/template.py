@@ -1,0 +1,167 @@
+"""Site memory: the text blocks a site prints on many of its pages (its template), learned while
+the site is crawled and kept out of the article text.
+
+A single page cannot tell its boilerplate (a promo box, a subscription line, a legal notice) from
+its article; a site's pages can: a block that comes back, word for word, on many of them is the
+template. A *block* is one text line of the page (:func:`newsarchive.extraction.text.iter_lines`),
+normalised as the notice detector normalises (:func:`normalize`) and hashed (:func:`block_hash`).
+
+The rule (:class:`TemplateRule`): a block is template once it was seen on at least ``min_pages``
+distinct pages of the site *and* on at least ``min_share`` of the pages learned from so far. Counts
+are kept with lossy counting (Manku & Motwani, 2002): every ``bucket`` pages, blocks whose count
+cannot reach ``1 / bucket`` of the pages are forgotten, so memory stays bounded however long the
+site is crawled, and a count is at most ``pages / bucket`` below the truth.
+
+Nothing here imports Scrapy; the crawl keeps one :class:`SiteTemplate` per site in the state store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from newsarchive.extraction.scoring import tokens
+from newsarchive.extraction.text import Line, clean_space
+
+_DOUBLE_QUOTES = dict.fromkeys(map(ord, '"“”„«»‹›″〝〞＂'), '"')
+_SINGLE_QUOTES = dict.fromkeys(map(ord, "'‘’‚‛ʼ`´"), "'")
+#: Blocks this short ("Share", "18+") are only removed as whole lines of the text.
+SHORT_BLOCK_TOKENS = 8
+
+
+def normalize(text: str) -> str:
+    """The matching form of a text: casefolded, quotes unified, ``ё`` → ``е``, spaces collapsed."""
+    text = clean_space(text).translate(_DOUBLE_QUOTES).translate(_SINGLE_QUOTES)
+    return text.casefold().replace("ё", "е")
+
+
+def block_hash(text: str) -> str:
+    """The key of a block: 16 hex digits of BLAKE2b over its normalised text."""
+    return hashlib.blake2b(normalize(text).encode("utf-8"), digest_size=8).hexdigest()
+
+
+@dataclass(frozen=True)
+class TemplateRule:
+    """When a recurring block is template (see the module docstring)."""
+
+    min_pages: int = 3
+    min_share: float = 0.25
+    bucket: int = 100
+    """Lossy-counting window, in pages: counts are at most ``pages / bucket`` too low."""
+
+    def __post_init__(self) -> None:
+        if self.min_pages < 2:
+            raise ValueError(
+                f"TemplateRule.min_pages={self.min_pages}: a block seen on one page is that "
+                "page's own text; use 2 or more (NEWSARCHIVE_TEMPLATE_MIN_PAGES)"
+            )
+        if not 0 < self.min_share <= 1:
+            raise ValueError(
+                f"TemplateRule.min_share={self.min_share}: a share of pages, in (0, 1] "
+                "(NEWSARCHIVE_TEMPLATE_MIN_SHARE)"
+            )
+
+    def is_template(self, count: int, pages: int) -> bool:
+        return count >= self.min_pages and count >= self.min_share * pages
+
+
+@dataclass
+class SiteTemplate:
+    """What one site's pages have in common, learned page by page."""
+
+    rule: TemplateRule = field(default_factory=TemplateRule)
+    pages: int = 0
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    """Block hash → ``[count, delta]`` (delta: the most its count may be too low)."""
+
+    def learn(self, blocks: Iterable[str]) -> None:
+        """Count one page's blocks (each once, however often the page repeats it)."""
+        self.pages += 1
+        bucket = -(-self.pages // self.rule.bucket)  # the current bucket, 1-based
+        for key in set(blocks):
+            entry = self.counts.get(key)
+            if entry is None:
+                self.counts[key] = [1, bucket - 1]
+            else:
+                entry[0] += 1
+        if self.pages % self.rule.bucket == 0:
+            self.counts = {k: e for k, e in self.counts.items() if e[0] + e[1] > bucket}
+
+    def blocks(self) -> frozenset[str]:
+        """The hashes of the blocks that are template now."""
+        rule, pages = self.rule, self.pages
+        return frozenset(k for k, (n, _) in self.counts.items() if rule.is_template(n, pages))
+
+
+@dataclass(frozen=True)
+class PageBlocks:
+    """One page's blocks, as extraction reports them for learning and stripping."""
+
+    hashes: tuple[str, ...]
+    """Every block of the page, in page order (duplicates kept)."""
+    in_text: Mapping[str, str] = field(default_factory=dict)
+    """Hash → text of the blocks that the article text holds and that may be stripped (a block
+    carrying a notice's designation is never in it: it is reported as a notice or kept)."""
+
+
+def page_blocks(lines: list[Line], text: str, keep: Iterable[str] = ()) -> PageBlocks:
+    """The :class:`PageBlocks` of a page's non-empty ``lines``; ``text`` is its article text,
+    ``keep`` the hashes that must not be stripped."""
+    hashes = tuple(block_hash(line.text) for line in lines)
+    normed_text = normalize(text)
+    kept = set(keep)
+    in_text = {
+        key: line.text
+        for key, line in zip(hashes, lines, strict=True)
+        if key not in kept and tokens(line.text) and normalize(line.text) in normed_text
+    }
+    return PageBlocks(hashes, in_text)
+
+
+def _flexible(paragraph: str) -> re.Pattern[str] | None:
+    """A regex for a block that ignores punctuation, quotes, case and line breaks."""
+    toks = tokens(paragraph)
+    if not toks:
+        return None
+    body = r"\W*".join(re.escape(t) for t in toks)
+    return re.compile(rf"(?:^|(?<=\s))[^\w\s]*{body}[^\w\n]*", re.IGNORECASE)
+
+
+def strip_blocks(text: str, blocks: Iterable[str]) -> tuple[str, int]:
+    """``text`` without ``blocks`` (texts of template blocks), and how many lines changed.
+
+    A long block is cut out wherever the text holds it; a short one only goes when it is a
+    whole line, so the same few words inside a sentence of the article stay.
+    """
+    long_parts, short_parts = [], []
+    for block in blocks:
+        pattern = _flexible(block)
+        if pattern is not None:
+            short = len(tokens(block)) < SHORT_BLOCK_TOKENS
+            (short_parts if short else long_parts).append(pattern)
+    if not text or not (long_parts or short_parts):
+        return text, 0
+    changed = 0
+    kept = []
+    for paragraph in text.split("\n\n"):
+        lines = []
+        for line in paragraph.split("\n"):
+            new = line
+            for pattern in long_parts:
+                new = pattern.sub(" ", new)
+            new = re.sub(r" {2,}", " ", new).strip()
+            if any(p.fullmatch(new) for p in short_parts):
+                new = ""
+            changed += new != line.strip()
+            if re.search(r"\w", new):
+                lines.append(new)
+        if lines:
+            kept.append("\n".join(lines))
+    return "\n\n".join(kept), changed
+
+
+def strip_template(text: str, page: PageBlocks, template: frozenset[str]) -> tuple[str, int]:
+    """The article ``text`` of ``page`` without the blocks of ``template``; lines changed."""
+    return strip_blocks(text, [t for key, t in page.in_text.items() if key in template])
