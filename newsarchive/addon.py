@@ -28,6 +28,11 @@ DOWNLOADER_MIDDLEWARES = {
     # stats, redirect, decompression and retry like downloaded ones.
     f"{_PKG}.downloadermiddlewares.replay.ReplayMiddleware": 960,
 }
+SPIDER_MIDDLEWARES = {
+    # Output direction runs high → low: after the user's own middlewares (above 550) have seen
+    # the callback's output, the marked response's article page is added to it.
+    f"{_PKG}.spidermiddlewares.articlepage.ArticlePageMiddleware": 550,
+}
 ITEM_PIPELINES = {
     f"{_PKG}.pipelines.extract.ExtractPipeline": 300,
     f"{_PKG}.pipelines.dedupe.DedupePipeline": 400,
@@ -84,6 +89,7 @@ class NewsarchiveAddon:
                     settings.set(name, False, priority=PROJECT_PRIORITY)
         for name, table in (
             ("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),
+            ("SPIDER_MIDDLEWARES", SPIDER_MIDDLEWARES),
             ("ITEM_PIPELINES", ITEM_PIPELINES),
             ("EXTENSIONS", EXTENSIONS),
         ):
@@ -115,5 +121,11 @@ class NewsarchiveAddon:
             output = settings.get("NEWSARCHIVE_OUTPUT", default_settings.NEWSARCHIVE_OUTPUT)
             uri = f"{output}/%(name)s/{run_id}/items.jsonl"
             feeds = settings.getdict("FEEDS")
-            feeds[uri] = {"format": "jsonlines", "encoding": "utf-8", "store_empty": True}
+            # Articles only: a user's own spider's items go to the user's own feeds.
+            feeds[uri] = {
+                "format": "jsonlines",
+                "encoding": "utf-8",
+                "store_empty": True,
+                "item_classes": ["newsarchive.items.ArticleItem"],
+            }
             settings.set("FEEDS", feeds, priority=settings.getpriority("FEEDS") or "addon")

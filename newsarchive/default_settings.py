@@ -28,6 +28,9 @@ NEWSARCHIVE_WARC_METADATA = True
 
 #: Extract articles with trafilatura + the Pangea profile.
 NEWSARCHIVE_EXTRACT_ENABLED = True
+#: Hand the response of every request marked ``newsarchive_article`` to extraction (a user's
+#: own spider's way in; see ``newsarchive.spidermiddlewares.articlepage``).
+NEWSARCHIVE_ARTICLEPAGE_ENABLED = True
 
 #: Write items.jsonl into the run folder (in addition to any -o/-O feed).
 NEWSARCHIVE_RUNFOLDER_ENABLED = True

@@ -40,6 +40,9 @@ ORIGIN = "newsarchive_origin"
 ROBOTSTXT_FOR = "newsarchive_robotstxt_for"
 
 # -- documented per-request overrides -----------------------------------------------------------
+#: ``True`` on a request of a user's own spider: its response is an article page, handed to
+#: extraction by :class:`~newsarchive.spidermiddlewares.articlepage.ArticlePageMiddleware`.
+ARTICLE = "newsarchive_article"
 #: ``False``: send the request unconditionally (no ``If-None-Match`` / ``If-Modified-Since``).
 CONDITIONAL = "newsarchive_conditional"
 #: Seconds to wait before this request's retry, instead of the computed backoff.

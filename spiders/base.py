@@ -14,21 +14,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
 from newsarchive import default_settings, metakeys
-from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.hints import merge_listing
 from newsarchive.discovery.sitemaps import SitemapEntry
 from newsarchive.discovery.urlkey import strip_tracking
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import classify, report_failure
 from newsarchive.extensions.statestore import SITE_STAT_PREFIX, state_for
-from newsarchive.extraction.document import real_encoding
-from newsarchive.items import FetchedPage, WarcRef
+from newsarchive.items import FetchedPage
+from newsarchive.pages import article_page
 from newsarchive.runstatus import mark_failed
 from newsarchive.state.freshness import refetch_reason
 from newsarchive.state.rows import ArticleState
@@ -44,35 +43,6 @@ def spider_flag(value: str, default: bool) -> bool:
     if word in _YES:
         return True
     return False if word in _NO else default
-
-
-def body_encoding(response: TextResponse) -> str:
-    """The encoding to hand to extraction (see ``real_encoding``)."""
-    return real_encoding(response.body, response.encoding)
-
-
-def fetched_page(response: TextResponse, article_id: str | None) -> FetchedPage:
-    """The hand-over to the extraction pipeline: the page plus where the WARC stored it."""
-    location = response.meta.get(metakeys.WARC_RECORD)
-    return FetchedPage(
-        url=response.url,
-        site=urlsplit(response.url).hostname or "",
-        body=response.body,
-        encoding=body_encoding(response),
-        http_status=response.status,
-        fetched_at=iso_utc(response.meta.get(metakeys.FETCHED_AT)) or "",
-        article_id=article_id,
-        warc=WarcRef(
-            filename=location.filename,
-            offset=location.offset,
-            length=location.length,
-            record_id=location.record_id,
-            payload_digest=location.payload_digest or "",
-        )
-        if location is not None
-        else None,
-        hints=dict(response.meta.get(metakeys.HINTS) or {}),
-    )
 
 
 @dataclass(frozen=True)
@@ -229,7 +199,7 @@ class ArchiveSpiderMixin:
             self.crawler.stats.inc_value("newsarchive/fetch/not_html")
             self.logger.warning("Not an HTML page, archived only: %s", response.url)
             return
-        yield fetched_page(response, self.article_id_for(response))
+        yield article_page(response, self.article_id_for(response))
 
     def discovery_failed(self, failure) -> None:
         self._failed(failure, "discovery")

@@ -35,8 +35,8 @@ from w3lib.url import is_url
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.extraction import extract, is_article
 from newsarchive.items import ArticleItem, FetchedPage
+from newsarchive.pages import body_encoding
 from newsarchive.pipelines.extract import build_item
-from newsarchive.spiders.base import body_encoding
 
 #: Components that write or remember something: a one-page look must leave no trace.
 SWITCHED_OFF = (

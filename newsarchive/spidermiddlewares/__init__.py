@@ -1,0 +1,1 @@
+"""newsarchive's spider middlewares."""
