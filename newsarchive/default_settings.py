@@ -51,6 +51,8 @@ NEWSARCHIVE_REPLAY = ""
 NEWSARCHIVE_ERRORLOG_ENABLED = True
 #: Account for every requested URL at close (item, error, not article, skip, duplicate).
 NEWSARCHIVE_ACCOUNTING_ENABLED = True
+#: Write urls.jsonl (one line per discovered URL and its fate) in the run folder.
+NEWSARCHIVE_URLS_ENABLED = True
 #: Refuse any request outside the spider's allowed_domains, even retried/redirected ones.
 NEWSARCHIVE_SCOPE_ENABLED = True
 #: Wait before retries (replaces Scrapy's RetryMiddleware; same RETRY_* settings).

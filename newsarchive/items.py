@@ -3,6 +3,7 @@
 Every JSONL line written by a crawl is an :class:`ArticleItem`. The JSON Schema in
 ``docs/item.schema.json`` is generated from these dataclasses (``python -m newsarchive.schema``),
 and ``tests/test_items.py`` checks schema, docs and real crawl output against each other.
+:class:`UrlRecord` is a line of the run's URL log, ``urls.jsonl`` (``docs/urls.schema.json``).
 
 :class:`FetchedPage` is the internal hand-over from a spider to the extraction pipeline; it never
 reaches a feed.
@@ -165,6 +166,67 @@ class ArticleItem:
     previous_digest: str | None = None
     """Content digest (``sha256:...``, see ``newsarchive.state.item_digest``) of the version
     this one replaces; null for version 1."""
+
+
+#: Every ``UrlRecord.outcome``: the requested URLs' fates, strongest first, then the rest.
+URL_OUTCOMES = ("item", "unchanged", "error", "not_article", "skipped", "duplicate",
+                "not_requested", "pending", "unaccounted")  # fmt: skip
+
+
+@dataclass
+class WarcPosition:
+    """Where the record of a URL's last response is: enough to seek to it."""
+
+    filename: str
+    """WARC file name, relative to the run folder."""
+
+    offset: int
+    """Byte offset of the (gzip-member) record in that file."""
+
+    record_type: str
+    """``response``, or ``revisit`` (the payload is stored in an earlier record)."""
+
+
+@dataclass
+class UrlRecord:
+    """One line of a run's ``urls.jsonl``: what became of one URL the crawl discovered.
+
+    Written by the accounting extension from the same table its counts come from, so the lines
+    per ``outcome`` and ``reason`` are the ``newsarchive/accounting/...`` stats.
+    """
+
+    url: str
+    """The URL as discovered (before redirects; the request's URL for a start request)."""
+
+    outcome: str
+    """``item``, ``unchanged``, ``error``, ``not_article``, ``skipped``, ``duplicate``,
+    ``not_requested``, ``pending`` (a run stopped early) or ``unaccounted`` (a bug)."""
+
+    reason: str | None
+    """The outcome's reason, as in the stats (``article``, ``http_404``, ``sitemap:news``,
+    ``robots_txt``, ``duplicate_article``, ``queued``...); null for ``unaccounted``."""
+
+    status: int | None = None
+    """HTTP status of the last response received for it (after redirects and retries); null when
+    none was received."""
+
+    attempts: int = 0
+    """Downloads tried for the last URL of its chain (1 + retries); 0 when never downloaded."""
+
+    discovered_from: str | None = None
+    """Where the crawl found it: the listing (sitemap, feed, page) credited for an article, else
+    the page that linked it (its request's ``Referer``); null for a start URL and where the
+    spider did not say."""
+
+    fetched_at: str | None = None
+    """When its last response was received (``YYYY-MM-DDTHH:MM:SSZ``); null if none was."""
+
+    redirects: list[str] = field(default_factory=list)
+    """The redirect chain, from the URL to the last one fetched; empty when not redirected."""
+
+    warc: WarcPosition | None = None
+    """The WARC record of its last response; null when none was written (not requested, failed
+    before a response, or a replay run)."""
 
 
 @dataclass

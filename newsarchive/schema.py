@@ -1,7 +1,9 @@
-"""The JSON Schema of an items.jsonl line, generated from :mod:`newsarchive.items`.
+"""The JSON Schemas of an items.jsonl and a urls.jsonl line, generated from
+:mod:`newsarchive.items`.
 
-``python -m newsarchive.schema > docs/item.schema.json`` regenerates the published file; a test
-fails when the published file and the dataclasses disagree.
+``python -m newsarchive.schema > docs/item.schema.json`` and ``python -m newsarchive.schema urls >
+docs/urls.schema.json`` regenerate the published files; a test fails when a published file and
+the dataclasses disagree.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
-from newsarchive.items import ArticleItem
+from newsarchive.items import URL_OUTCOMES, ArticleItem, UrlRecord
 
 SCHEMA_ID = "https://newsarchive.invalid/schema/article-item.json"
+URLS_SCHEMA_ID = "https://newsarchive.invalid/schema/url-record.json"
 
 
 def item_schema() -> dict[str, Any]:
@@ -30,8 +33,28 @@ def item_schema() -> dict[str, Any]:
     return schema
 
 
-def main() -> int:
-    json.dump(item_schema(), sys.stdout, indent=2, ensure_ascii=False)
+def urls_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) for a ``urls.jsonl`` line (:class:`UrlRecord`)."""
+    schema = ItemAdapter.get_json_schema(UrlRecord)
+    schema["properties"]["outcome"]["enum"] = list(URL_OUTCOMES)
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": URLS_SCHEMA_ID,
+        "title": "newsarchive URL record (urls.jsonl)",
+        **schema,
+    }
+    schema["additionalProperties"] = False
+    return schema
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    which = args[0] if args else "item"
+    if which not in ("item", "urls"):
+        print(f"usage: python -m newsarchive.schema [item|urls], not {which!r}", file=sys.stderr)
+        return 2
+    json.dump(item_schema() if which == "item" else urls_schema(), sys.stdout, indent=2,
+              ensure_ascii=False)  # fmt: skip
     sys.stdout.write("\n")
     return 0
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
@@ -32,6 +33,7 @@ from newsarchive.downloadermiddlewares.scope import ScopeMiddleware
 from newsarchive.extensions.accounting import OUTCOMES, AccountingExtension
 from newsarchive.extensions.errorlog import ErrorLogExtension
 from newsarchive.extensions.manifest import MANIFEST_FILENAME
+from newsarchive.schema import urls_schema
 from newsarchive.webdouble import WebDouble
 from tests.crawl_helpers import SAMPLE_HOSTS, load_expected, run_crawl
 
@@ -146,7 +148,30 @@ def assert_every_discovered_url_is_accounted_for(result) -> dict[str, int]:
         assert sum(v for k, v in stats.items() if k.startswith(prefix)) == get(outcome), outcome
     assert get("discovered") == get("requested") + get("not_requested")
     assert f"discovered URLs: {get('discovered')} = {get('requested')} requested" in result.stdout
+    assert_urls_jsonl_is_the_accounting(result)
     return {k: v for k, v in stats.items() if k.startswith("newsarchive/accounting/")}
+
+
+def url_lines(result) -> list[dict]:
+    return [json.loads(x) for x in (result.folder / "urls.jsonl").read_text("utf-8").splitlines()]
+
+
+def assert_urls_jsonl_is_the_accounting(result) -> None:
+    """One valid line per discovered URL; the lines per outcome and reason are the stats."""
+    lines = url_lines(result)
+    validator = jsonschema.Draft202012Validator(urls_schema())
+    for line in lines:
+        validator.validate(line)
+    stats = {k.removeprefix("newsarchive/accounting/"): v for k, v in result.stats.items()
+             if k.startswith("newsarchive/accounting/")}  # fmt: skip
+    assert len(lines) == len({line["url"] for line in lines}) == stats["discovered"]
+    counted: dict[str, int] = {}
+    for line in lines:
+        for key in (line["outcome"], f"{line['outcome']}/{line['reason']}"):
+            counted[key] = counted.get(key, 0) + 1
+    counted.pop("unaccounted/None", None)
+    expected = {k: v for k, v in stats.items() if v and k not in ("discovered", "requested")}
+    assert counted == expected
 
 
 @pytest.mark.slow
@@ -236,6 +261,51 @@ def test_faulty_urls_end_in_errors_and_the_rest_in_items(crawl, sample_site):
     got = {item["article_id"] for item in crawl.items}
     assert got == expected - {"33421815", "33423710"}  # the flaky 503 was retried to an item
     assert "accounted URLs:" in crawl.stdout and "UNACCOUNTED" not in crawl.stdout
+
+
+@pytest.mark.slow
+def test_urls_jsonl_says_what_became_of_each_url(crawl, site):
+    lines = {line["url"]: line for line in url_lines(crawl)}
+    assert set(lines) == listed_urls(site)  # every URL the site lists, none made up
+    failed = lines[f"https://www.rferl.org{ALWAYS_500}"]
+    assert (failed["outcome"], failed["reason"], failed["status"], failed["attempts"]) == (
+        "error",
+        "http_500",
+        500,
+        2,
+    )
+    # Both 500s are archived; the retry's, the last, repeats the first's body: a revisit.
+    assert failed["warc"]["record_type"] == "revisit"
+    hung = lines[f"https://www.svoboda.org{TIMES_OUT}"]
+    assert (hung["outcome"], hung["status"], hung["attempts"], hung["warc"]) == (
+        "error",
+        None,
+        2,
+        None,
+    )
+    flaky = lines[f"https://www.radiofarda.com{FLAKY}"]  # 503, retried to an item
+    assert (flaky["outcome"], flaky["status"], flaky["attempts"]) == ("item", 200, 2)
+    # Each item's line points at the record the item was extracted from, found where it says.
+    for item in crawl.items:
+        line = next(v for v in lines.values() if item["url"] in (v["url"], *v["redirects"]))
+        assert line["outcome"] == "item" and line["fetched_at"]
+        assert line["warc"]["filename"] == item["warc"]["filename"]
+        assert line["warc"]["offset"] == item["warc"]["offset"]
+        assert line["discovered_from"] == item["discovered_from"]
+    # A redirect chain is one line, under the URL that was listed.
+    moved = [v for v in lines.values() if v["redirects"]]
+    assert moved and all(v["redirects"][0] == v["url"] for v in moved)
+    assert "https://www.rferl.org/robots.txt" in lines
+    robots = lines["https://www.rferl.org/robots.txt"]
+    assert (robots["outcome"], robots["reason"], robots["discovered_from"]) == (
+        "not_article",
+        "robots",
+        None,
+    )
+    # A sitemap found through the index says so; an article not requested keeps its reason.
+    children = [v for v in lines.values() if v["reason"] == "sitemap:news"]
+    assert children and all(v["discovered_from"].endswith("/sitemap.xml") for v in children)
+    assert any(v["outcome"] == "not_requested" for v in lines.values())
 
 
 @pytest.mark.slow

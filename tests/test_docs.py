@@ -8,8 +8,8 @@ from dataclasses import fields
 from pathlib import Path
 
 from newsarchive import default_settings
-from newsarchive.items import ArticleItem
-from newsarchive.schema import item_schema
+from newsarchive.items import ArticleItem, UrlRecord
+from newsarchive.schema import item_schema, urls_schema
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text("utf-8")
@@ -24,6 +24,19 @@ def _section(title: str) -> str:
 def test_published_schema_is_generated_from_items():
     published = json.loads((REPO / "docs" / "item.schema.json").read_text("utf-8"))
     assert published == item_schema(), "run: python -m newsarchive.schema > docs/item.schema.json"
+
+
+def test_published_urls_schema_is_generated_from_url_record():
+    published = json.loads((REPO / "docs" / "urls.schema.json").read_text("utf-8"))
+    assert published == urls_schema(), (
+        "run: python -m newsarchive.schema urls > docs/urls.schema.json"
+    )
+
+
+def test_every_urls_jsonl_field_is_documented():
+    table = (REPO / "docs" / "urls.md").read_text("utf-8")
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", table, re.M))
+    assert {f.name for f in fields(UrlRecord)} == documented
 
 
 def test_every_item_field_is_documented():

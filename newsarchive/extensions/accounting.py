@@ -30,6 +30,11 @@ stopped before the response was processed). In a run that finished, anything wit
 
 Stats: ``newsarchive/accounting/discovered``, ``.../requested``, ``.../<outcome>[/<reason>]``,
 ``.../pending[/<where>]``, ``.../not_requested[/<reason>]``.
+
+The same table, one line per discovered URL, is the run's ``urls.jsonl``
+(:class:`newsarchive.items.UrlRecord`: outcome, reason, HTTP status, attempts, where it was
+found, when fetched, redirect chain, WARC file and offset): the stats are counted from those
+lines, so the two agree by construction.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -48,6 +54,7 @@ from w3lib.url import safe_url_string
 
 from newsarchive import default_settings as defaults
 from newsarchive import metakeys
+from newsarchive.discovery.dates import iso_utc
 from newsarchive.downloadermiddlewares.conditional import request_key
 from newsarchive.extensions.errorlog import (
     NOT_ARTICLE_PREFIX,
@@ -55,9 +62,12 @@ from newsarchive.extensions.errorlog import (
     url_outcome,
 )
 from newsarchive.extensions.statestore import state_for
+from newsarchive.items import UrlRecord, WarcPosition
 from newsarchive.pipelines.dedupe import UnchangedArticle
+from newsarchive.runfolder import run_folder
 from newsarchive.runstatus import mark_failed
 from newsarchive.state import ArticleState
+from newsarchive.urllog import URLS_FILE, UrlSeen, count_records, write_records
 
 logger = logging.getLogger(__name__)
 
@@ -66,17 +76,26 @@ PREFIX = "newsarchive/accounting/"
 OUTCOMES = ("item", "unchanged", "error", "not_article", "skipped", "duplicate")
 _RANK = {name: i for i, name in enumerate(OUTCOMES)}
 _SLUG = re.compile(r"[^a-z0-9_:-]+")
-#: Sent by :func:`not_requested`: ``url``, ``reason``.
+#: Sent by :func:`not_requested`: ``url``, ``reason``, ``source``.
 url_not_requested = object()
 
 
-def not_requested(crawler: Crawler, url: str, reason: str) -> None:
-    """Discovery listed ``url`` and decided not to request it, for ``reason`` (a short slug).
+def not_requested(crawler: Crawler, url: str, reason: str, source: str | None = None) -> None:
+    """Discovery listed ``url`` and decided not to request it, for ``reason`` (a short slug);
+    ``source``: where it was listed (``discovered_from`` in ``urls.jsonl``).
 
     Spiders call this wherever they drop a listed URL; a URL reported more than once keeps its
     first reason, and one requested after all (a later listing wanted it) counts as requested.
     """
-    crawler.signals.send_catch_log(url_not_requested, url=url, reason=reason)
+    crawler.signals.send_catch_log(url_not_requested, url=url, reason=reason, source=source)
+
+
+def _discovered_from(request: Request) -> str | None:
+    hints = request.meta.get(metakeys.HINTS) or {}
+    if hints.get("discovered_from"):
+        return str(hints["discovered_from"])
+    referer = request.headers.get("Referer")
+    return referer.decode("latin-1") if referer else None
 
 
 def _in_scope(url: str, spider: Spider) -> bool:
@@ -102,8 +121,11 @@ class AccountingExtension:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.fate: dict[str, tuple[str, str] | None] = {}
-        #: Listed URLs discovery did not request, with the first reason given.
+        #: What was seen of each requested URL (status, WARC record, ...), for ``urls.jsonl``.
+        self.seen: dict[str, UrlSeen] = {}
+        #: Listed URLs discovery did not request, with the first reason given (and where).
         self.dropped: dict[str, str] = {}
+        self.dropped_from: dict[str, str | None] = {}
         #: Origins whose request (or a retry or redirect of it) reached the downloader, and how
         #: many of those are there now: where a URL without a fate was when a run stopped early.
         self.downloaded: set[str] = set()
@@ -144,6 +166,8 @@ class AccountingExtension:
         if metakeys.ORIGIN not in request.meta:
             request.meta[metakeys.ORIGIN] = request.url
             self.fate.setdefault(request.url, None)
+            if request.url not in self.seen:
+                self.seen[request.url] = UrlSeen(discovered_from=_discovered_from(request))
         elif "redirect_urls" in request.meta and not _in_scope(request.url, spider):
             # Scrapy's OffsiteMiddleware drops such a redirect silently, in this same signal.
             self._set(request.meta[metakeys.ORIGIN], "skipped", "offsite_redirect")
@@ -162,6 +186,8 @@ class AccountingExtension:
         if origin is not None:
             self.downloaded.add(origin)
             self.at_downloader[origin] += 1
+            if origin in self.seen:
+                self.seen[origin].attempts = int(request.meta.get("retry_times", 0)) + 1
 
     def request_left_downloader(self, request: Request, spider: Spider) -> None:
         origin = self._origin(request)
@@ -173,7 +199,23 @@ class AccountingExtension:
             return "in_flight"
         return "interrupted" if origin in self.downloaded else "queued"
 
+    def _saw_response(self, response: Response, request: Request) -> None:
+        seen = self.seen.get(self._origin(request) or "")
+        if seen is None:
+            return
+        seen.status = response.status
+        seen.fetched_at = iso_utc(request.meta.get(metakeys.FETCHED_AT))
+        chain = request.meta.get("redirect_urls")
+        seen.redirects = [*chain, response.url] if chain else []
+        location = request.meta.get(metakeys.WARC_RECORD)  # this response's (or the replayed one's)
+        seen.warc = (
+            WarcPosition(location.filename, location.offset, location.record_type)
+            if location is not None
+            else None
+        )
+
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        self._saw_response(response, request)
         if response.status == 304 and metakeys.REVISIT_OF in request.meta:
             # Our conditional request (only those carry metakeys.REVISIT_OF; a 304 nobody asked for
             # goes on to HttpError and its errback, an error).
@@ -202,35 +244,44 @@ class AccountingExtension:
     def url_outcome(self, origin: str, kind: str, reason: str) -> None:
         self._set(origin, "error" if kind == "error" else "skipped", reason)
 
-    def url_not_requested(self, url: str, reason: str) -> None:
+    def url_not_requested(self, url: str, reason: str, source: str | None = None) -> None:
         # Keyed as Request(url).url would be, so a URL requested later matches its report.
-        self.dropped.setdefault(safe_url_string(url), _slug(reason))
+        key = safe_url_string(url)
+        if key not in self.dropped:
+            self.dropped[key] = _slug(reason)
+            self.dropped_from[key] = source
+
+    def records(self, finished: bool = True) -> Iterator[UrlRecord]:
+        """One record per discovered URL: the requested ones with their fate (or ``pending``
+        when the run was stopped early, ``finished`` false, else ``unaccounted``), then the
+        listed ones never requested (requested after all: they are above)."""
+        for origin, fate in self.fate.items():
+            if fate is not None:
+                outcome, why = fate
+            elif finished:
+                outcome, why = "unaccounted", None
+            else:
+                outcome, why = "pending", self._pending_where(origin)
+            seen = self.seen.get(origin) or UrlSeen()
+            yield seen.record(origin, outcome, why)
+        for url, why in self.dropped.items():
+            if url not in self.fate:
+                yield UrlRecord(url, "not_requested", why, discovered_from=self.dropped_from[url])
 
     def not_requested_totals(self) -> Counter[str]:
         """Reasons of the listed URLs that were never requested (requested after all: excluded)."""
-        fate = self.fate
-        return Counter(reason for url, reason in self.dropped.items() if url not in fate)
+        return count_records(self.records())[1]
 
     def totals(self, finished: bool = True) -> Counter[str]:
         """``outcome`` and ``outcome/reason`` counts, plus the URLs without a fate: ``pending``
         when the run was stopped early (``finished`` false), else ``unaccounted``."""
-        counts: Counter[str] = Counter()
-        for origin, fate in self.fate.items():
-            if fate is None and finished:
-                counts["unaccounted"] += 1
-                continue
-            if fate is None:
-                counts["pending"] += 1
-                counts[f"pending/{self._pending_where(origin)}"] += 1
-                continue
-            counts[fate[0]] += 1
-            counts[f"{fate[0]}/{fate[1]}"] += 1
-        return counts
+        return count_records(self.records(finished))[0]
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
-        counts = self.totals(finished=reason == "finished")
-        dropped = self.not_requested_totals()
+        records = list(self.records(finished=reason == "finished"))
+        self._write_records(spider, records)
+        counts, dropped = count_records(records)  # the stats are the lines, counted
         not_requested = sum(dropped.values())
         stats.set_value(PREFIX + "discovered", len(self.fate) + not_requested)
         stats.set_value(PREFIX + "not_requested", not_requested)
@@ -242,7 +293,7 @@ class AccountingExtension:
         for key, value in counts.items():
             if "/" in key:
                 stats.set_value(PREFIX + key, value)
-        missing = [url for url, fate in self.fate.items() if fate is None]
+        missing = [r.url for r in records if r.outcome in ("pending", "unaccounted")]
         pending = counts.get("pending", 0)
         logger.info(
             "Accounting: %d discovered = %d requested + %d not requested (%s)",
@@ -262,9 +313,21 @@ class AccountingExtension:
         if pending:
             logger.info("Pending at close (%s): %d URLs", reason, pending)
             for where in ("queued", "in_flight", "interrupted"):
-                urls = [url for url in missing if self._pending_where(url) == where]
+                urls = [r.url for r in records if r.outcome == "pending" and r.reason == where]
                 if urls:
                     logger.info("  %d %s, e.g. %s", len(urls), where, " ".join(urls[:5]))
         elif missing:
             logger.error("Unaccounted URLs (a newsarchive bug): %s", missing[:20])
             mark_failed(self.crawler, "unaccounted_urls")
+
+    def _write_records(self, spider: Spider, records: list[UrlRecord]) -> None:
+        settings = self.crawler.settings
+        if not settings.getbool("NEWSARCHIVE_URLS_ENABLED", defaults.NEWSARCHIVE_URLS_ENABLED):
+            return
+        folder = run_folder(
+            settings.get("NEWSARCHIVE_OUTPUT", defaults.NEWSARCHIVE_OUTPUT),
+            spider.name,
+            settings.get("NEWSARCHIVE_RUN_ID") or "run",
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        write_records(folder / URLS_FILE, records)
