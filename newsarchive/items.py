@@ -225,8 +225,8 @@ class UrlRecord:
     """The redirect chain, from the URL to the last one fetched; empty when not redirected."""
 
     warc: WarcPosition | None = None
-    """The WARC record of its last response; null when none was written (not requested, failed
-    before a response, or a replay run)."""
+    """The WARC record of its last response (in a replay run: the replayed record); null when
+    there is none (not requested, or failed before a response)."""
 
 
 @dataclass

@@ -114,10 +114,11 @@ class ArchiveSpiderMixin:
         return reason is None
 
     # -- the article path ----------------------------------------------------------------------
-    def not_requested(self, url: str, reason: str) -> None:
-        """Count ``newsarchive/discovery/<reason>`` and account ``url`` as not requested."""
+    def not_requested(self, url: str, reason: str, source: str | None = None) -> None:
+        """Count ``newsarchive/discovery/<reason>`` and account ``url`` as not requested
+        (listed on ``source``)."""
         self.crawler.stats.inc_value(f"newsarchive/discovery/{reason}")
-        not_requested(self.crawler, url, reason)
+        not_requested(self.crawler, url, reason, source)
 
     def article_target(self, url: str, **context: Any) -> ArticleTarget | str:
         """What the listed ``url`` is to this spider, or why it is not requested (the reason,
@@ -139,14 +140,14 @@ class ArchiveSpiderMixin:
         stats.inc_value("newsarchive/discovery/urls")
         target = self.article_target(url, **context)
         if isinstance(target, str):
-            self.not_requested(url, target)
+            self.not_requested(url, target, source)
             return
         news = entry.news
         published = news.publication_date if news else None
         if target.since is not None:
             moment = published or entry.lastmod
             if moment is not None and moment.date() < target.since:
-                self.not_requested(url, "before_since")
+                self.not_requested(url, "before_since", source)
                 return
         key = target.key
         hints = self._hints.get(key)
@@ -157,7 +158,7 @@ class ArchiveSpiderMixin:
         # A known article skipped at its first listing is requested after all when a later
         # listing (say _latest after _news) has a lastmod newer than our last fetch.
         if not is_new and key not in self._known_skipped:
-            self.not_requested(url, "duplicate_article")
+            self.not_requested(url, "duplicate_article", source)
             return
         if is_new:
             stats.inc_value(SITE_STAT_PREFIX + target.host)
@@ -166,9 +167,9 @@ class ArchiveSpiderMixin:
         if not hub and self.last_fetch_stands(known, entry.lastmod, published):
             if is_new:
                 self._known_skipped.add(key)
-                self.not_requested(url, "known_skipped")
+                self.not_requested(url, "known_skipped", source)
             else:
-                self.not_requested(url, "duplicate_article")
+                self.not_requested(url, "duplicate_article", source)
             return
         if not is_new:
             self._known_skipped.discard(key)

@@ -95,7 +95,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
                     sitemaps.append(url)
                 else:
                     self.crawler.stats.inc_value("newsarchive/discovery/offsite_sitemap")
-                    not_requested(self.crawler, url, "offsite_sitemap")
+                    not_requested(self.crawler, url, "offsite_sitemap", response.url)
         if not sitemaps:
             sitemaps = [f"https://{host}/sitemap.xml"]
             self.logger.info("No Sitemap line in %s; trying %s", response.url, sitemaps[0])
@@ -108,7 +108,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT", "*")
             if robots is not None and not robots.can_fetch(feed, agent):
                 self.crawler.stats.inc_value("newsarchive/discovery/feed_disallowed")
-                not_requested(self.crawler, feed, "robots_disallowed")
+                not_requested(self.crawler, feed, "robots_disallowed", response.url)
                 self.logger.info("Not reading feed %s: disallowed by robots.txt", feed)
             else:
                 yield scrapy.Request(

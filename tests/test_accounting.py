@@ -305,7 +305,15 @@ def test_urls_jsonl_says_what_became_of_each_url(crawl, site):
     # A sitemap found through the index says so; an article not requested keeps its reason.
     children = [v for v in lines.values() if v["reason"] == "sitemap:news"]
     assert children and all(v["discovered_from"].endswith("/sitemap.xml") for v in children)
-    assert any(v["outcome"] == "not_requested" for v in lines.values())
+    dropped = [v for v in lines.values() if v["reason"] in ("duplicate_article", "before_since")]
+    assert dropped and all(v["outcome"] == "not_requested" for v in dropped)
+    assert all("sitemap" in v["discovered_from"] for v in dropped)  # the listing it was on
+    feed = lines["https://www.rferl.org/api/"]  # disallowed by robots.txt, which says so
+    assert (feed["outcome"], feed["reason"], feed["discovered_from"]) == (
+        "not_requested",
+        "robots_disallowed",
+        "https://www.rferl.org/robots.txt",
+    )
 
 
 @pytest.mark.slow
