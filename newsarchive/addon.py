@@ -43,9 +43,12 @@ EXTENSIONS = {
     f"{_PKG}.extensions.statestore.StateStoreExtension": 110,  # repairs killed runs at start
     f"{_PKG}.extensions.manifest.ManifestExtension": 120,
     f"{_PKG}.extensions.selfcheck.SelfCheckExtension": 400,  # before the summary (500)
+    # After the manifest and the self-check, before the summary that names report.html.
+    f"{_PKG}.extensions.report.ReportExtension": 450,
     f"{_PKG}.extensions.runfolder.RunFolderExtension": 500,
     f"{_PKG}.extensions.errorlog.ErrorLogExtension": 510,
     f"{_PKG}.extensions.accounting.AccountingExtension": 520,
+    f"{_PKG}.extensions.progress.ProgressExtension": 530,  # only reads the stats and logs
 }
 SCRAPY_RETRY_MIDDLEWARE = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
 SCRAPY_ROBOTSTXT_MIDDLEWARE = "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"

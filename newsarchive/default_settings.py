@@ -91,3 +91,11 @@ NEWSARCHIVE_EXTRACT_WORKERS = None
 NEWSARCHIVE_EXTRACT_TIMEOUT = 30.0
 #: Address-space cap of each extraction worker, in bytes (``extraction_memory``); 0 = no cap.
 NEWSARCHIVE_EXTRACT_MAX_MEMORY = 1024**3
+
+#: Data out (issue 17): write ``report.html`` in the run folder at the end of every run.
+NEWSARCHIVE_REPORT_ENABLED = True
+#: Articles listed in ``report.html`` with their text (the charts and counts cover them all).
+NEWSARCHIVE_REPORT_MAX_ARTICLES = 1000
+#: Log a progress line (articles, pages/s, queue, notices, errors, time left) every
+#: ``LOGSTATS_INTERVAL`` seconds, next to Scrapy's own counters.
+NEWSARCHIVE_PROGRESS_ENABLED = True

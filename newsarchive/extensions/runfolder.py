@@ -79,6 +79,8 @@ def summarize(folder: Path, stats: dict, reason: str) -> str:
         lines.append(f"  RUN FAILED:      {', '.join(failures)} (exit status 1)")
     if "newsarchive/selfcheck/summary" in stats:
         lines.append(f"  self-check:      {stats['newsarchive/selfcheck/summary']}")
+    if (folder / "report.html").exists():
+        lines.append(f"  report:          {folder / 'report.html'}")
     return "\n".join(lines)
 
 
