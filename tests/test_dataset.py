@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -30,13 +30,14 @@ from newsarchive.dataset import (
     item_columns,
     select,
 )
-from newsarchive.items import ArticleItem
+from newsarchive.items import ArticleItem, LegalNotice
 from tests.archive_crawl import gzip_chunked_crawl
 from tests.crawl_helpers import REPO
 from tests.item_history import NOTICE_EVERY, SITES, write_history
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
-NOTICE = pa.struct([(name, pa.string()) for name in ("kind", "text", "language", "location")])
+#: Every member of LegalNotice is a string (the struct follows the dataclass, members added too).
+NOTICE = pa.struct([(f.name, pa.string()) for f in fields(LegalNotice)])
 
 
 def dataset(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
