@@ -156,7 +156,14 @@ def files_section(facts: RunFacts) -> str:
     )
     others = [
         p.name
-        for pattern in ("*.wacz", "items.jsonl", "errors.jsonl", "manifest.json", "stats.json")
+        for pattern in (
+            "*.wacz",
+            "items.jsonl",
+            "urls.jsonl",
+            "errors.jsonl",
+            "manifest.json",
+            "stats.json",
+        )
         for p in sorted(facts.folder.glob(pattern))
     ]
     links = " · ".join(f'<a href="{escape(n)}">{escape(n)}</a>' for n in others)
