@@ -18,6 +18,9 @@ _PKG = "newsarchive"
 DOWNLOADER_MIDDLEWARES = {
     # Right after Scrapy's OffsiteMiddleware (50): refuses off-scope retries and redirects too.
     f"{_PKG}.downloadermiddlewares.scope.ScopeMiddleware": 55,
+    # Right after it: page requisites (off by default) pass scope, page budget and size cap
+    # here, redirects included, before robots.txt (100) is asked about them.
+    f"{_PKG}.downloadermiddlewares.requisitebudget.RequisiteBudgetMiddleware": 56,
     # Just below the WARC middleware: sees each response right after it is archived.
     f"{_PKG}.downloadermiddlewares.conditional.ConditionalRequestMiddleware": 940,
     # After Retry (550), HttpCompression (590) and Redirect (600) in the response direction:
@@ -28,7 +31,11 @@ DOWNLOADER_MIDDLEWARES = {
     # stats, redirect, decompression and retry like downloaded ones.
     f"{_PKG}.downloadermiddlewares.replay.ReplayMiddleware": 960,
 }
+#: Spider middlewares. Output runs high → low.
 SPIDER_MIDDLEWARES = {
+    # Closest to the spider: the requisite requests an article page adds then pass Scrapy's
+    # Depth (900), UrlLength (800) and Referer (700, the page as Referer).
+    f"{_PKG}.spidermiddlewares.requisites.RequisitesMiddleware": 950,
     # Output direction runs high → low: after the user's own middlewares (above 550) have seen
     # the callback's output, the marked response's article page is added to it.
     f"{_PKG}.spidermiddlewares.articlepage.ArticlePageMiddleware": 550,

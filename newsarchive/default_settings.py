@@ -64,6 +64,23 @@ NEWSARCHIVE_BACKOFF_MAX_DELAY = 60.0
 #: Largest article page, in bytes after decompression (per-request ``download_maxsize``).
 NEWSARCHIVE_ARTICLE_MAXSIZE = 10 * 1024 * 1024
 
+#: Page requisites (stylesheets, fonts, images, icons) of every article page, fetched once per
+#: run (``-a requisites=1`` turns them on for one run).
+NEWSARCHIVE_REQUISITES_ENABLED = False
+#: Asset domains (and their subdomains) requisites may come from on every site, besides the
+#: page's own host and, for RFE/RL services, their Pangea asset hosts.
+NEWSARCHIVE_REQUISITES_HOSTS: list[str] = []
+#: More denied domains, added to the tracker/ad/analytics list in data/requisite_deny.json.
+NEWSARCHIVE_REQUISITES_DENY: list[str] = []
+#: Also fetch the page's ``<script src>`` (off: archived pages render without scripts).
+NEWSARCHIVE_REQUISITES_SCRIPTS = False
+#: At most this many requisite requests per page (its stylesheets' fonts and images included).
+NEWSARCHIVE_REQUISITES_MAX_PER_PAGE = 60
+#: Largest requisite, in bytes (per-request ``download_maxsize``).
+NEWSARCHIVE_REQUISITES_MAXSIZE = 5 * 1024 * 1024
+#: Bytes the requisites of one page may take in all; later ones are not fetched.
+NEWSARCHIVE_REQUISITES_PAGE_MAXSIZE = 20 * 1024 * 1024
+
 #: Scheduled runs. Lock a spider's output so a second run cannot start (or repair) over it.
 NEWSARCHIVE_RUNLOCK_ENABLED = True
 #: Keep state across runs (what was fetched, archived, emitted); needed for incremental runs.

@@ -39,6 +39,11 @@ ORIGIN = "newsarchive_origin"
 #: On the robots.txt request (and its retries/redirects): the netloc whose rules it carries.
 ROBOTSTXT_FOR = "newsarchive_robotstxt_for"
 
+#: On a page requisite's request (and its redirects): the
+#: :class:`~newsarchive.downloadermiddlewares.requisitebudget.PageBudget` of the article page it
+#: is fetched for (set by the requisites spider middleware, spent by the budget middleware).
+REQUISITE_BUDGET = "newsarchive_requisite_budget"
+
 # -- documented per-request overrides -----------------------------------------------------------
 #: ``True`` on a request of a user's own spider: its response is an article page, handed to
 #: extraction by :class:`~newsarchive.spidermiddlewares.articlepage.ArticlePageMiddleware`.

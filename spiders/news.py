@@ -14,7 +14,8 @@ Scheduled runs are incremental as ``rferl``'s are: every listed URL has an artic
 fetched again only when its listing's lastmod is newer than our last fetch or it is inside the
 refresh window, and then conditionally. Pages that never were articles (section pages) are
 re-read whenever their links are to be followed, so new articles behind them are found.
-``-a full=1`` fetches everything in full.
+``-a full=1`` fetches everything in full. ``-a requisites=1`` also archives each article's
+stylesheets, fonts, images and icons (asset hosts: ``NEWSARCHIVE_REQUISITES_HOSTS``).
 
 Everything else is shared with ``rferl``: the same pipelines decide what is an article, the same
 WARC/JSONL output, the same item schema.
@@ -76,9 +77,12 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         feeds: str | None = None,
         sitemaps: str = "1",
         full: str = "0",
+        requisites: str = "0",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        #: Read by the requisites middlewares (also ``NEWSARCHIVE_REQUISITES_ENABLED``).
+        self.requisites = spider_flag(requisites, default=False)
         if bool(site) == bool(sites_file):
             raise ValueError("give one of -a site=https://example.org or -a sites_file=sites.toml")
         if sites_file:

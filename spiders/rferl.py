@@ -9,7 +9,9 @@ Arguments: ``-a sites=www.rferl.org,svoboda`` (hosts or short names; default all
 ``-a since=2025-01-01`` (walk the archive slices, keep what changed on or after that day),
 ``-a feeds=0`` (do not try RSS feeds), ``-a sections=1`` (also read the section pages),
 ``-a full=1`` (fetch every article in full, whatever
-the state store knows; same as ``NEWSARCHIVE_FULL_RECRAWL``).
+the state store knows; same as ``NEWSARCHIVE_FULL_RECRAWL``), ``-a requisites=1`` (also archive
+each article's stylesheets, fonts, images and icons, from the service's own and Pangea asset
+hosts: ``newsarchive/spidermiddlewares/requisites.py``).
 
 Scheduled runs fetch a known article again only when its sitemap lastmod is newer than our last
 fetch or it is inside ``NEWSARCHIVE_REFRESH_WINDOW`` hours of publication (docs/scheduling.md).
@@ -60,9 +62,12 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         feeds: str = "1",
         sections: str = "0",
         full: str = "0",
+        requisites: str = "0",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        #: Read by the requisites middlewares (also ``NEWSARCHIVE_REQUISITES_ENABLED``).
+        self.requisites = spider_flag(requisites, default=False)
         self.services = select_services(sites)
         self.since: date | None = parse_day(since) if since else None
         self.use_feeds = spider_flag(feeds, default=True)

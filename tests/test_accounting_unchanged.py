@@ -135,7 +135,15 @@ def _close(ext: AccountingExtension) -> dict:
 
 
 def test_outcomes_rank_unchanged_after_item_before_error():
-    assert OUTCOMES == ("item", "unchanged", "error", "not_article", "skipped", "duplicate")
+    assert OUTCOMES == (
+        "item",
+        "unchanged",
+        "error",
+        "requisite",  # a page requisite archived (below an error: a 404 requisite failed)
+        "not_article",
+        "skipped",
+        "duplicate",
+    )
 
 
 def test_a_304_is_unchanged_for_an_article_with_an_item_only(extension):

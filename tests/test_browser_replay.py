@@ -6,6 +6,11 @@ Scrapy uses). The venv is made once from ``tests/pywb-requirements.txt`` (exact 
 ``$NEWSARCHIVE_PYWB_VENV`` or ``<project venv>/pywb`` and reused. The browser is Debian's
 ``chromium`` + ``chromium-driver`` (``./dev test`` installs them), driven by Selenium: no browser
 download. The screenshot is kept as ``test-artifacts/browser-replay.png``.
+
+The same seed article archived with its page requisites (``-a requisites=1``, collection
+``look``) is replayed with the network cut (every host name but pywb's loopback address fails to
+resolve): its stylesheet must apply and its picture load from the archive alone
+(``test-artifacts/browser-replay-requisites.png``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,12 @@ HEADLINE = "Russia's Lavrov Says Assad Ready For Talks"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = REPO / "test-artifacts"
+#: Every host name but the loopback address pywb listens on fails to resolve: the network is cut.
+NETWORK_CUT = ("--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--no-proxy-server")
+HEADLINE_STYLE = (
+    "const s = getComputedStyle(document.querySelector('h1.pg-title'));"
+    "return [s.color, s.fontSize, s.fontFamily, s.borderLeftWidth];"
+)
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -87,20 +98,48 @@ def crawl(sample_site, tmp_path_factory):
     return result
 
 
+@pytest.fixture(scope="module")
+def requisites_crawl(sample_site, tmp_path_factory):
+    """The seed's service crawled with ``-a requisites=1``."""
+    double = WebDouble(sample_site, gzip=True, chunked=True).start()
+    try:
+        result = run_crawl(
+            double,
+            tmp_path_factory.mktemp("out-requisites"),
+            "-a",
+            "sites=www.rferl.org",
+            "-a",
+            "since=2012-01-01",
+            "-a",
+            "requisites=1",
+            run_id="browser-requisites",
+        )
+    finally:
+        double.stop()
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.stats["newsarchive/accounting/requisite"] > 0
+    return result
+
+
 def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
 
 
 @pytest.fixture(scope="module")
-def pywb_home(crawl, tmp_path_factory):
-    """A pywb folder with collection ``news`` holding the crawl's WARCs, indexed by pywb."""
+def pywb_home(crawl, requisites_crawl, tmp_path_factory):
+    """A pywb folder with collection ``news`` holding the crawl's WARCs and ``look`` the
+    requisites crawl's, indexed by pywb."""
     venv = pywb_venv()
     home = tmp_path_factory.mktemp("pywb")
     wb_manager = str(venv / "bin/wb-manager")
-    subprocess.run([wb_manager, "init", "news"], cwd=home, env=_env(), check=True)
-    subprocess.run(
-        [wb_manager, "add", "news", *map(str, crawl.warcs)], cwd=home, env=_env(), check=True
-    )
+    for collection, run in (("news", crawl), ("look", requisites_crawl)):
+        subprocess.run([wb_manager, "init", collection], cwd=home, env=_env(), check=True)
+        subprocess.run(
+            [wb_manager, "add", collection, *map(str, run.warcs)],
+            cwd=home,
+            env=_env(),
+            check=True,
+        )
     return home
 
 
@@ -179,30 +218,47 @@ def test_pywb_finds_the_index_of_our_wacz(crawl, tmp_path):
     assert seed and json.loads(seed[0].split(" ", 2)[2])["mime"] == "text/html"
 
 
-def test_seed_article_renders_in_chromium(pywb, tmp_path, sample_site):
+def chromium(profile: Path, *flags: str):
+    """Headless Debian Chromium driven by Debian's chromedriver (Selenium, no download)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+    for flag in (*CHROMIUM_FLAGS, *flags, f"--user-data-dir={profile}"):
         options.add_argument(flag)
-    service = Service(executable_path=str(CHROMEDRIVER))
-    driver = webdriver.Chrome(options=options, service=service)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(60)
+    return driver
+
+
+def open_replayed(driver, url: str) -> None:
+    """Open ``url`` in pywb and enter the iframe holding the archived page, once the headline
+    is there and the page has loaded (its stylesheets and images included)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    # pywb's top frame holds the archived page in an iframe: wait for it, then enter it.
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "iframe#replay_iframe")
+    )
+    driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, "iframe#replay_iframe"))
+    WebDriverWait(driver, 30).until(lambda d: HEADLINE in d.find_element(By.TAG_NAME, "body").text)
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete'"
+            " && Array.from(document.images).every(i => i.complete)"
+        )
+    )
+
+
+def test_seed_article_renders_in_chromium(pywb, tmp_path, sample_site):
+    from selenium.webdriver.common.by import By
+
+    driver = chromium(tmp_path / "profile")
     try:
-        driver.set_page_load_timeout(60)
-        driver.get(f"{pywb}/news/{SEED}")
-        # pywb's top frame holds the archived page in an iframe: wait for it, then enter it.
-        WebDriverWait(driver, 30).until(
-            lambda d: d.find_elements(By.CSS_SELECTOR, "iframe#replay_iframe")
-        )
-        frame = driver.find_element(By.CSS_SELECTOR, "iframe#replay_iframe")
-        driver.switch_to.frame(frame)
-        WebDriverWait(driver, 30).until(
-            lambda d: HEADLINE in d.find_element(By.TAG_NAME, "body").text
-        )
+        open_replayed(driver, f"{pywb}/news/{SEED}")
         text = driver.find_element(By.TAG_NAME, "body").text
         # The page itself, not some other record of the URL (the item JSON has no h1 or p).
         headings = [h.text.strip() for h in driver.find_elements(By.TAG_NAME, "h1")]
@@ -217,6 +273,45 @@ def test_seed_article_renders_in_chromium(pywb, tmp_path, sample_site):
     assert " ".join(first.split()) in [" ".join(p.split()) for p in paragraphs]
     assert " ".join(first.split()) in " ".join(text.split()), f"{first[:60]!r} not rendered"
     assert (ARTIFACTS / "browser-replay.png").stat().st_size > 10_000
+
+
+def test_article_with_requisites_looks_like_the_page(pywb, tmp_path):
+    """Network cut: the archived stylesheet styles the headline, the archived picture loads."""
+    driver = chromium(tmp_path / "plain", *NETWORK_CUT)
+    try:  # the browser's own look of the headline: the archive without requisites
+        open_replayed(driver, f"{pywb}/news/{SEED}")
+        default_style = driver.execute_script(HEADLINE_STYLE)
+    finally:
+        driver.quit()
+    driver = chromium(tmp_path / "look", *NETWORK_CUT)
+    try:
+        open_replayed(driver, f"{pywb}/look/{SEED}")
+        style = driver.execute_script(HEADLINE_STYLE)
+        lead, logo = driver.execute_script(
+            "const f = i => i && [i.naturalWidth, i.currentSrc];"
+            "return [f(document.querySelector('.cover-media img')),"
+            " f(document.querySelector('.header__logo img'))];"
+        )
+        loaded = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name);"
+        )
+        driver.switch_to.default_content()
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "browser-replay-requisites.png"))
+    finally:
+        driver.quit()
+    # The stylesheet's headline (colour, size, web font first, rule) instead of the default.
+    assert style != default_style, style
+    assert style[0] == "rgb(0, 41, 79)" and style[1] == "42px", style
+    assert style[2].startswith('"Pangea Sample"') and style[3] == "8px", style
+    assert default_style[0] == "rgb(0, 0, 0)", default_style
+    # The article picture: the one srcset size archived, loaded from the archive.
+    assert lead[0] > 0 and lead[1].endswith("_w650_r1_s.jpg"), lead
+    assert logo[0] > 0, logo
+    base = pywb.rstrip("/") + "/"
+    assert loaded and all(url.startswith(base) for url in loaded), loaded[:5]
+    assert any("style.css" in url for url in loaded)
+    assert (ARTIFACTS / "browser-replay-requisites.png").stat().st_size > 10_000
 
 
 def _first_paragraph(sample_site: Path) -> str:

@@ -10,8 +10,9 @@ tag). Its fate is the strongest thing that happened to it, in this order: an ite
 article; a line in ``errors.jsonl``; an archived response that is not an article (counted by
 reason: ``robots``, ``sitemap:news``, ``not_html``, the extractor's verdict, ...); a robots.txt
 or off-scope skip; a duplicate (the dupe filter dropped it, or it redirected to a URL another
-request fetched). So ``requested = item + unchanged + error + not_article + skipped + duplicate``
-(+ ``pending`` + ``unaccounted``, below).
+request fetched). So ``requested = item + unchanged + error + requisite + not_article + skipped +
+duplicate`` (+ ``pending`` + ``unaccounted``, below). A *requisite* is a page requisite fetched and
+archived (``-a requisites=1``; by kind: ``stylesheet``, ``image``, ``font``, ``icon``, ``script``).
 
 An *unchanged* article is an article, archived (as a revisit, mostly), whose earlier item
 stands, so it yields none; it is neither a failure nor a non-article. By reason:
@@ -73,7 +74,7 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "newsarchive/accounting/"
 #: Outcomes from strongest to weakest; a URL ends in the strongest one it reached.
-OUTCOMES = ("item", "unchanged", "error", "not_article", "skipped", "duplicate")
+OUTCOMES = ("item", "unchanged", "error", "requisite", "not_article", "skipped", "duplicate")
 _RANK = {name: i for i, name in enumerate(OUTCOMES)}
 _SLUG = re.compile(r"[^a-z0-9_:-]+")
 #: Sent by :func:`not_requested`: ``url``, ``reason``, ``source``.
@@ -224,6 +225,9 @@ class AccountingExtension:
             self._set(self._origin(request), *not_modified_fate(known))
             return
         role = request.meta.get(metakeys.ROLE)
+        if str(role).startswith("requisite:") and 200 <= response.status < 300:
+            self._set(self._origin(request), "requisite", _slug(role.partition(":")[2]))
+            return
         if role is None:
             role = "article_page" if isinstance(response, TextResponse) else "not_html"
         self._set(self._origin(request), "not_article", _slug(role))
@@ -303,8 +307,8 @@ class AccountingExtension:
             ", ".join(f"{n} {why}" for why, n in sorted(dropped.items())) or "none",
         )
         logger.info(
-            "Accounting: %d requested = %d items + %d unchanged + %d errors + %d not articles"
-            " + %d skipped + %d duplicates + %d pending + %d unaccounted",
+            "Accounting: %d requested = %d items + %d unchanged + %d errors + %d requisites"
+            " + %d not articles + %d skipped + %d duplicates + %d pending + %d unaccounted",
             len(self.fate),
             *(counts.get(k, 0) for k in OUTCOMES),
             pending,
