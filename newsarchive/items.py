@@ -169,8 +169,8 @@ class ArticleItem:
 
 
 #: Every ``UrlRecord.outcome``: the requested URLs' fates, strongest first, then the rest.
-URL_OUTCOMES = ("item", "unchanged", "error", "not_article", "skipped", "duplicate",
-                "not_requested", "pending", "unaccounted")  # fmt: skip
+URL_OUTCOMES = ("item", "unchanged", "error", "requisite", "not_article", "skipped",
+                "duplicate", "not_requested", "pending", "unaccounted")  # fmt: skip
 
 
 @dataclass
@@ -199,8 +199,9 @@ class UrlRecord:
     """The URL as discovered (before redirects; the request's URL for a start request)."""
 
     outcome: str
-    """``item``, ``unchanged``, ``error``, ``not_article``, ``skipped``, ``duplicate``,
-    ``not_requested``, ``pending`` (a run stopped early) or ``unaccounted`` (a bug)."""
+    """``item``, ``unchanged``, ``error``, ``requisite`` (a page requisite archived),
+    ``not_article``, ``skipped``, ``duplicate``, ``not_requested``, ``pending`` (a run stopped
+    early) or ``unaccounted`` (a bug)."""
 
     reason: str | None
     """The outcome's reason, as in the stats (``article``, ``http_404``, ``sitemap:news``,

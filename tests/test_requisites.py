@@ -206,6 +206,23 @@ def test_each_requisite_is_archived_once(crawls):
     assert stats["newsarchive/requisites/shared"] >= 7 * 3
 
 
+def test_urls_jsonl_gives_each_requisite_its_own_line(crawls):
+    first, _ = crawls
+    lines = [
+        json.loads(line) for line in (first.folder / "urls.jsonl").read_text("utf-8").splitlines()
+    ]
+    by_url = {line["url"]: line for line in lines}
+    assert len(by_url) == len(lines)
+    for url in _requisite_urls(first):
+        line = by_url[url]
+        assert line["outcome"] == "requisite" and line["status"] == 200, line
+        assert line["warc"]["record_type"] == "response"
+        assert line["discovered_from"] is not None
+    assert by_url[FONT]["reason"] == "font" and by_url[STYLE]["reason"] == "stylesheet"
+    tracker = [line for url, line in by_url.items() if "scorecardresearch" in url]
+    assert [(t["outcome"], t["reason"]) for t in tracker] == [("not_requested", "requisite_denied")]
+
+
 def test_trackers_streams_other_sizes_and_robots_disallowed_are_never_requested(crawls):
     first, _ = crawls
     for run in crawls:
