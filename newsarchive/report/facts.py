@@ -20,6 +20,7 @@ OUTCOMES = {
     "item": "became an article item",
     "unchanged": "article unchanged since an earlier run",
     "error": "failed (listed under Errors)",
+    "requisite": "page requisite archived (stylesheets, fonts, images, icons)",
     "not_article": "archived, not an article (sitemaps, robots.txt, media pages...)",
     "skipped": "skipped (robots.txt or off-site)",
     "duplicate": "duplicate of another request",
