@@ -242,3 +242,20 @@ def test_memory_stays_flat_on_a_100000_item_history(tmp_path):
     small, large = figures[10_000][0], figures[100_000][0]
     print(f"peak RSS: {small:.0f} MiB at 10,000 items, {large:.0f} MiB at 100,000 items")
     assert large < small * 1.25, figures
+
+
+def test_lines_after_the_last_winner_are_still_counted_and_checked(tmp_path):
+    """The second pass stops at the last chosen line; what follows was read in the first."""
+    spider = tmp_path / "rferl"
+    history = write_history(spider, items=20, runs=2, text_size=50)
+    first = (spider / history.runs[0] / "items.jsonl").read_text("utf-8").splitlines()[0]
+    stale = json.loads(first) | {"version": 0}  # older than every version: never chosen
+    last = spider / history.runs[-1] / "items.jsonl"
+    with open(last, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(stale) + "\n" + "{torn\n")
+    report = ReadReport()
+    chosen = list(select(spider, all_versions=False, filters=Filters(), report=report))
+    assert len(chosen) == len(history.latest)
+    assert report.lines == history.lines + 1
+    assert len(report.problems) == 1
+    assert report.problems[0].startswith(f"{last}:12: not a JSON line")

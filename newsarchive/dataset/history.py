@@ -120,7 +120,6 @@ def latest_versions(folders: list[Path], report: ReadReport) -> Iterator[Line]:
             db.execute("PRAGMA journal_mode=OFF")
             db.execute("PRAGMA synchronous=OFF")
             db.execute("CREATE TABLE best (key TEXT PRIMARY KEY, version INTEGER, pos INTEGER)")
-            first = ReadReport()
             db.executemany(
                 "INSERT INTO best VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
                 " version = excluded.version, pos = excluded.pos"
@@ -128,14 +127,15 @@ def latest_versions(folders: list[Path], report: ReadReport) -> Iterator[Line]:
                 " OR excluded.version >= best.version",
                 (
                     (article_key(line.item), _version(line.item), line.position)
-                    for line in read_lines(folders, first)
+                    for line in read_lines(folders, report)
                 ),
             )
             db.execute("CREATE INDEX best_pos ON best (pos)")
             db.commit()
             winners = (pos for (pos,) in db.execute("SELECT pos FROM best ORDER BY pos"))
             wanted = next(winners, None)
-            for line in read_lines(folders, report):
+            # Pass one counted the lines and named the unreadable ones; pass two stops early.
+            for line in read_lines(folders, ReadReport()):
                 if wanted is None:
                     break
                 if line.position == wanted:
