@@ -70,7 +70,7 @@ class ReportExtension:
             path = write_report(
                 self.folder, self.config.max_articles, stats=self.crawler.stats.get_stats()
             )
-        except OSError:
+        except Exception:  # a report bug must not fail a run whose archive is fine: logged
             logger.exception("Could not write the report of %s", self.folder)
             return
         logger.info("Run report: %s", path)

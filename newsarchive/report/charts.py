@@ -15,6 +15,7 @@ LABEL_WIDTH = 260
 BAR_AREA = 360
 COLUMN_CHART_WIDTH = 720
 COLUMN_CHART_HEIGHT = 180
+MAX_COLUMN_WIDTH = 40.0
 #: More days than this are drawn per month (a backfill since 2012 has thousands).
 MAX_DAYS = 92
 
@@ -75,7 +76,7 @@ def column_chart(chart_id: str, title: str, rows: list[tuple[str, int]], unit: s
     top = max(value for _, value in rows) or 1
     plot = COLUMN_CHART_HEIGHT - 40
     step = COLUMN_CHART_WIDTH / len(rows)
-    width = max(1.0, step * 0.8)
+    width = min(MAX_COLUMN_WIDTH, max(1.0, step * 0.8))
     parts = [
         f'<svg id="{escape(chart_id)}" class="chart" role="img" width="{COLUMN_CHART_WIDTH + 40}" '
         f'height="{COLUMN_CHART_HEIGHT}" viewBox="0 0 {COLUMN_CHART_WIDTH + 40} '

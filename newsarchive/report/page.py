@@ -162,10 +162,11 @@ def files_section(facts: RunFacts) -> str:
             "urls.jsonl",
             "errors.jsonl",
             "manifest.json",
-            "stats.json",
+            "selfcheck.json",
         )
         for p in sorted(facts.folder.glob(pattern))
     ]
+    others.append("stats.json")  # written by the run folder's summary right after this page
     links = " · ".join(f'<a href="{escape(n)}">{escape(n)}</a>' for n in others)
     return (
         '<table id="warcs"><tr><th>WARC file</th><th class="n">bytes</th><th>SHA-256</th></tr>'
