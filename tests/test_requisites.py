@@ -8,11 +8,14 @@ fetched again), and read what the web double served and what the WARCs and the W
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from collections import Counter
 
 import pytest
-from scrapy.exceptions import NotConfigured
+from scrapy import Request
+from scrapy.exceptions import NotConfigured, StopDownload
+from scrapy.http import Headers, Response
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
@@ -24,7 +27,12 @@ from newsarchive.discovery.requisites import (
     stylesheet_requisites,
 )
 from newsarchive.discovery.services import rferl_services
-from newsarchive.downloadermiddlewares.requisitebudget import RequisiteBudgetMiddleware
+from newsarchive.downloadermiddlewares.requisitebudget import (
+    BUDGET_KEY,
+    PageBudget,
+    RequisiteBudgetMiddleware,
+    RequisiteRefused,
+)
 from newsarchive.spidermiddlewares.requisites import RequisitesMiddleware
 from newsarchive.webdouble import WebDouble
 from tests.crawl_helpers import run_crawl
@@ -290,3 +298,116 @@ def test_the_news_spider_takes_requisites_too(sample_site, tmp_path):
     assert run.stats["newsarchive/requisites/pages"] >= 1
     assert run.stats["newsarchive/accounting/requisite"] >= 3
     assert "sb.scorecardresearch.com" not in {r["host"] for r in run.requests}
+
+
+# -- the bounds --------------------------------------------------------------------------------
+def _budget_middleware(**settings) -> RequisiteBudgetMiddleware:
+    crawler = get_crawler(settings_dict={"NEWSARCHIVE_REQUISITES_ENABLED": True, **settings})
+    crawler.stats.open_spider()
+    return RequisiteBudgetMiddleware.from_crawler(crawler)
+
+
+def test_page_byte_budget_caps_each_download_and_stops_the_rest():
+    middleware = _budget_middleware(NEWSARCHIVE_REQUISITES_MAXSIZE=5000)
+    budget = PageBudget(PAGE, count_left=10, bytes_left=7000)
+    first = Request("https://gdb.rferl.org/a.jpg", meta={BUDGET_KEY: budget})
+    middleware.process_request(first)
+    assert first.meta["download_maxsize"] == 5000  # the resource cap is the smaller
+    middleware.process_response(first, Response(first.url, body=b"x" * 4000, request=first))
+    second = Request("https://gdb.rferl.org/b.jpg", meta={BUDGET_KEY: budget})
+    middleware.process_request(second)
+    assert second.meta["download_maxsize"] == 3000  # what the page has left
+    middleware.process_response(second, Response(second.url, body=b"x" * 3000, request=second))
+    third = Request("https://gdb.rferl.org/c.jpg", meta={BUDGET_KEY: budget})
+    with pytest.raises(RequisiteRefused) as refused:
+        middleware.process_request(third)
+    assert refused.value.reason == "requisite_page_maxsize"
+    other = Request("https://www.rferl.org/a/2.html")  # not a requisite: untouched
+    middleware.process_request(other)
+    assert "download_maxsize" not in other.meta
+
+
+def test_a_redirect_out_of_scope_or_to_a_tracker_is_refused():
+    middleware = _budget_middleware()
+    budget = PageBudget(PAGE, count_left=10, bytes_left=10**6)
+    for url, reason in (
+        ("https://sb.scorecardresearch.com/p.gif", "requisite_denied"),
+        ("https://elsewhere.test/a.png", "requisite_offsite"),
+    ):
+        with pytest.raises(RequisiteRefused) as refused:
+            middleware.process_request(Request(url, meta={BUDGET_KEY: budget}))
+        assert refused.value.reason == reason
+
+
+def test_an_audio_or_video_body_is_stopped_at_its_headers():
+    middleware = _budget_middleware()
+    request = Request("https://gdb.rferl.org/a.jpg", meta={BUDGET_KEY: PageBudget(PAGE, 1, 1)})
+    middleware.headers_received(Headers({"Content-Type": "image/jpeg"}), 10, request, None)
+    for kind in ("video/mp4", "audio/mpeg", "application/vnd.apple.mpegurl"):
+        with pytest.raises(StopDownload):
+            middleware.headers_received(Headers({"Content-Type": kind}), 10, request, None)
+    page = Request(PAGE)  # not a requisite: never stopped here
+    middleware.headers_received(Headers({"Content-Type": "video/mp4"}), 10, page, None)
+
+
+@pytest.fixture(scope="module")
+def hostile_assets(sample_site, tmp_path_factory):
+    """The sample site plus, on the seed page, a 'picture' that answers as video/mp4 and one
+    that redirects to the tracker."""
+    site = tmp_path_factory.mktemp("site")
+    for host in ("www.rferl.org", "gdb.rferl.org"):
+        shutil.copytree(sample_site / host, site / host)
+    img = site / "www.rferl.org/Content/responsive/RFE/img"
+    (img / "teaser.gif").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000)
+    (img / "teaser.gif.headers.json").write_text('{"headers": {"Content-Type": "video/mp4"}}')
+    (img / "moved.png").write_bytes(b"")
+    (img / "moved.png.headers.json").write_text(
+        '{"status": 302, "headers": {"Location": "https://sb.scorecardresearch.com/p.gif"}}'
+    )
+    seed = site / "www.rferl.org" / SEED.removeprefix("https://www.rferl.org/")
+    html = seed.read_text("utf-8").replace(
+        "</body>",
+        '<img src="/Content/responsive/RFE/img/teaser.gif" alt="" />\n'
+        '<img src="/Content/responsive/RFE/img/moved.png" alt="" />\n</body>',
+    )
+    seed.write_text(html, "utf-8")
+    return site
+
+
+def test_caps_and_guards_in_a_crawl(hostile_assets, tmp_path):
+    """5,000 bytes per resource: the _w650 and _w1200 pictures (7-9 KB) are left out."""
+    with WebDouble(hostile_assets, gzip=True) as double:
+        run = run_crawl(
+            double, tmp_path, *ARGS, "-s", "NEWSARCHIVE_REQUISITES_MAXSIZE=5000", run_id="caps"
+        )
+    assert run.returncode == 0, run.stdout[-3000:] + run.log[-3000:]
+    stats = run.stats
+    large = {
+        f"https://gdb.rferl.org/{p.name}"
+        for p in (hostile_assets / "gdb.rferl.org").glob("*_w[16]*.jpg")
+        if p.stat().st_size > 5000
+    }
+    assert stats["newsarchive/accounting/skipped/requisite_too_large"] == len(large) > 0
+    assert stats["newsarchive/accounting/skipped/requisite_media"] == 1
+    assert stats["newsarchive/accounting/skipped/requisite_denied"] == 1  # the redirect
+    assert stats["newsarchive/accounting/error"] == 0
+    assert stats["newsarchive/accounting/unaccounted"] == 0
+    assert "sb.scorecardresearch.com" not in {r["host"] for r in run.requests}
+    archived = {url for kind, url, _ in _records(run.folder) if kind == "response"}
+    assert not archived & large
+    assert not [url for url in archived if "teaser.gif" in url]
+
+
+def test_count_cap_per_page(sample_site, tmp_path):
+    with WebDouble(sample_site, gzip=True) as double:
+        run = run_crawl(
+            double, tmp_path, *ARGS, "-s", "NEWSARCHIVE_REQUISITES_MAX_PER_PAGE=2", run_id="count"
+        )
+    assert run.returncode == 0, run.stdout[-3000:] + run.log[-3000:]
+    stats = run.stats
+    requested = sum(
+        v for k, v in stats.items() if k.startswith("newsarchive/requisites/requested/")
+    )
+    assert 0 < requested <= 2 * stats["newsarchive/requisites/pages"]
+    assert stats["newsarchive/accounting/not_requested/requisite_over_count"] > 0
+    assert stats["newsarchive/accounting/requisite"] == requested

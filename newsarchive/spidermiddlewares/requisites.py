@@ -18,7 +18,8 @@ Rules, in the order they apply to each URL found:
   children charged to the page that first needed the stylesheet
   (``not_requested/requisite_over_count``);
 * robots.txt (Scrapy's middleware, as for every request), the per-resource and per-page size
-  caps and the audio/video guard (``newsarchive/downloadermiddlewares/requisitebudget.py``).
+  caps and the audio/video guard (``newsarchive/downloadermiddlewares/requisitebudget.py``):
+  skips ``requisite_too_large``, ``requisite_page_maxsize``, ``requisite_media``.
 
 Accounting: a fetched requisite's outcome is ``requisite/<kind>``; one not fetched is a skip with
 its reason; a failed one an error in ``errors.jsonl`` (phase ``requisite``).
@@ -47,7 +48,7 @@ from newsarchive.downloadermiddlewares.requisitebudget import (
     requisites_wanted,
 )
 from newsarchive.extensions.accounting import not_requested
-from newsarchive.extensions.errorlog import report_failure, url_outcome
+from newsarchive.extensions.errorlog import classify, report_failure, url_outcome
 
 #: ``newsarchive_role`` of requisite requests: ``requisite:<kind>``.
 ROLE_PREFIX = "requisite:"
@@ -173,16 +174,28 @@ class RequisitesMiddleware:
             yield from self._request(requisite, budget)
 
     def requisite_failed(self, failure: Failure) -> None:
+        """A cap or guard that stopped a requisite is a skip with its reason; anything else
+        (a 404, a timeout) an error of phase ``requisite``, in ``errors.jsonl``."""
         exc = failure.value
         request = failure.request
-        origin = request.meta.get(metakeys.ORIGIN, request.url)
-        if isinstance(exc, RequisiteRefused | StopDownload):
-            reason = exc.reason if isinstance(exc, RequisiteRefused) else "requisite_media"
-            self.crawler.signals.send_catch_log(
-                url_outcome, origin=origin, kind="requisite", reason=reason
-            )
+        reason = None
+        if isinstance(exc, RequisiteRefused):
+            reason = exc.reason
+        elif isinstance(exc, StopDownload):
+            reason = "requisite_media"
+        elif classify(failure)[1] in ("too_large", "decompressed_too_large"):
+            # download_maxsize stopped it: the resource cap, or what the page had left
+            capped = request.meta.get("download_maxsize", self.config.maxsize)
+            page_cap = capped < self.config.maxsize
+            reason = "requisite_page_maxsize" if page_cap else "requisite_too_large"
+        if reason is None:
+            report_failure(self.crawler, failure, "requisite")
             return
-        report_failure(self.crawler, failure, "requisite")
+        self.crawler.stats.inc_value(f"{STATS}skipped/{reason}")
+        origin = request.meta.get(metakeys.ORIGIN, request.url)
+        self.crawler.signals.send_catch_log(
+            url_outcome, origin=origin, kind="requisite", reason=reason
+        )
 
 
 def _is_css(response: Response) -> bool:
