@@ -1,11 +1,11 @@
 """Benchmark: what page requisites cost per article, first run and second run.
 
 Crawls the sample site's www.rferl.org (``-a since=2012-01-01``: 8 article pages, 6 items)
-through the web double (gzip on), with and without ``-a requisites=1``, each twice on one
-output: a first run, then a second run with ``-a full=1`` (every article fetched again, so every
-requisite too; a scheduled run without it skips the known articles and their requisites). Per
-article page it prints the requests and bytes served by the double (response bodies as sent)
-and the WARC bytes written, and the difference requisites make.
+through the web double (gzip on), with and without ``-a requisites=1``, each three times on one
+output: a first run; a scheduled run (known articles are skipped, so are their requisites); a
+second run with ``-a full=1`` (every article fetched again, so every requisite too). Per article
+page it prints the requests and bytes served by the double (response bodies as sent) and the
+WARC bytes written, and the difference requisites make.
 
     .venv/bin/python bench/requisites_cost.py
 """
@@ -49,6 +49,7 @@ def main() -> None:
         for name, extra in (("plain", ()), ("requisites", ("-a", "requisites=1"))):
             output = Path(tmp) / name
             results[f"{name} first"] = measure(double, output, "first", *extra)
+            results[f"{name} scheduled"] = measure(double, output, "scheduled", *extra)
             results[f"{name} second"] = measure(double, output, "second", *extra, "-a", "full=1")
     pages = results["requisites first"]["pages"]
     print(f"article pages per run: {pages}")
@@ -58,14 +59,14 @@ def main() -> None:
         print(f"{name:<20}{row['requests']:>10}{row['bytes']:>10}{row['warc_bytes']:>12}"
               f"{row['responses']:>11}{row['revisits']:>10}{row['requisites']:>12}")  # fmt: skip
     print("\nper article page, requisites on minus off:")
-    for run in ("first", "second"):
+    for run in ("first", "scheduled", "second"):
         on, off = results[f"requisites {run}"], results[f"plain {run}"]
         extra = {key: (on[key] - off[key]) / pages for key in ("requests", "bytes", "warc_bytes")}
         print(
             f"  {run} run: {extra['requests']:.2f} requests, {extra['bytes'] / 1024:.1f} KiB "
             f"served, {extra['warc_bytes'] / 1024:.1f} KiB of WARC "
-            f"(x{on['bytes'] / off['bytes']:.2f} bytes served, "
-            f"x{on['warc_bytes'] / off['warc_bytes']:.2f} WARC bytes)"
+            f"(x{on['bytes'] / max(off['bytes'], 1):.2f} bytes served, "
+            f"x{on['warc_bytes'] / max(off['warc_bytes'], 1):.2f} WARC bytes)"
         )
     print(json.dumps(results, indent=1))
 

@@ -3,9 +3,10 @@
 STYLE §5: each stat is "listed in the docs with what sets it". The crawls are real, through the
 web double: ``rferl`` over the sample site twice on one output (a first run, then a scheduled
 run that skips known articles and sends conditional requests), a replay of the first run,
-``news`` once, and ``rferl`` over the fault matrix's hostile site (retries, back-off, scope,
-failures), so the stats of discovery, extraction, the incremental machinery, replay, the error
-log, the accounting and the self-check all appear. The table's first cell is parsed the way
+``news`` once, ``rferl`` with page requisites, and ``rferl`` over the fault matrix's hostile
+site (retries, back-off, scope, failures), so the stats of discovery, extraction, the
+incremental machinery, replay, requisites, the error log, the accounting and the self-check all
+appear. The table's first cell is parsed the way
 people read it: ``<name>`` is one path segment, ``.../x`` is a sibling of the last full key in
 the cell, ``{a,b}`` are alternatives.
 """
@@ -88,6 +89,13 @@ def crawled_keys(sample_site, tmp_path_factory) -> set[str]:
                 run_id="replay",
             ),
             run_crawl(double, output, "-a", "site=https://www.rferl.org", spider="news"),
+            run_crawl(  # page requisites, with a count cap low enough to leave some out
+                double,
+                output / "requisites",
+                *("-a", "sites=www.rferl.org", "-a", "since=2012-01-01", "-a", "requisites=1"),
+                *("-s", "NEWSARCHIVE_REQUISITES_MAX_PER_PAGE=2"),
+                run_id="requisites",
+            ),
         ]
     hostile = ("-a", "sites=www.currenttime.tv", "-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=1")
     with WebDouble(HOSTILE, faults=FAULT_RULES) as double:
