@@ -108,6 +108,13 @@ NEWSARCHIVE_EXTRACT_WORKERS = None
 NEWSARCHIVE_EXTRACT_TIMEOUT = 30.0
 #: Address-space cap of each extraction worker, in bytes (``extraction_memory``); 0 = no cap.
 NEWSARCHIVE_EXTRACT_MAX_MEMORY = 1024**3
+#: Learn each site's template (text blocks repeated across its article pages) during the crawl,
+#: keep it in the state store, and keep its blocks out of the article text (docs/notices.md).
+NEWSARCHIVE_TEMPLATE_ENABLED = True
+#: A block is template once seen on at least this many distinct article pages of the site...
+NEWSARCHIVE_TEMPLATE_MIN_PAGES = 3
+#: ... and on at least this share of the site's pages learned so far.
+NEWSARCHIVE_TEMPLATE_MIN_SHARE = 0.25
 
 #: Data out (issue 17): write ``report.html`` in the run folder at the end of every run.
 NEWSARCHIVE_REPORT_ENABLED = True

@@ -30,6 +30,7 @@ from newsarchive.extraction.bounded import (
     default_workers,
     judge,
 )
+from newsarchive.extraction.template import TemplateRule
 from newsarchive.items import FetchedPage
 from newsarchive.pipelines.extract import ExtractConfig, ExtractionDropped, ExtractPipeline
 from newsarchive.webdouble import WebDouble
@@ -174,7 +175,7 @@ def test_disabled_pipeline_is_not_configured():
 
 def test_config_defaults_and_settings():
     assert ExtractConfig.from_settings(get_crawler().settings) == ExtractConfig(
-        workers=default_workers(), timeout=30.0, max_memory=1024**3
+        workers=default_workers(), timeout=30.0, max_memory=1024**3, template=TemplateRule()
     )
     settings = {
         "NEWSARCHIVE_EXTRACT_WORKERS": "0",
@@ -182,7 +183,7 @@ def test_config_defaults_and_settings():
         "NEWSARCHIVE_EXTRACT_MAX_MEMORY": str(512 * MiB),
     }
     assert ExtractConfig.from_settings(get_crawler(settings_dict=settings).settings) == (
-        ExtractConfig(workers=0, timeout=2.5, max_memory=512 * MiB)
+        ExtractConfig(workers=0, timeout=2.5, max_memory=512 * MiB, template=TemplateRule())
     )
 
 
@@ -267,3 +268,15 @@ def test_crawl_records_a_hanging_page_as_failed_and_accounts_for_it(tmp_path):
         stats[f"newsarchive/accounting/{outcome}"]
         for outcome in ("item", "unchanged", "error", "not_article", "skipped", "duplicate")
     )
+
+
+def test_template_settings():
+    settings = {"NEWSARCHIVE_TEMPLATE_MIN_PAGES": "5", "NEWSARCHIVE_TEMPLATE_MIN_SHARE": "0.5"}
+    config = ExtractConfig.from_settings(get_crawler(settings_dict=settings).settings)
+    assert config.template == TemplateRule(min_pages=5, min_share=0.5)
+    off = get_crawler(settings_dict={"NEWSARCHIVE_TEMPLATE_ENABLED": "0"}).settings
+    assert ExtractConfig.from_settings(off).template is None
+    with pytest.raises(ValueError, match="NEWSARCHIVE_TEMPLATE_MIN_PAGES"):
+        ExtractConfig.from_settings(
+            get_crawler(settings_dict={"NEWSARCHIVE_TEMPLATE_MIN_PAGES": "1"}).settings
+        )

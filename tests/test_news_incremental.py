@@ -23,6 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.discovery.urlkey import article_key, normalize_url, url_key
 from newsarchive.state.freshness import item_digest
+from newsarchive.state.schema import SCHEMA_VERSION
 from newsarchive.state.store import StateStore
 from newsarchive.webdouble import WebDouble
 from tests.conftest import REPO
@@ -131,7 +132,7 @@ def test_schema_1_state_file_opens_keeps_its_rows_and_asks_for_a_backfill(tmp_pa
     store.mark_backfilled()
     store.close()
     again = StateStore(path)
-    assert again.found_schema == 2 and not again.needs_backfill()
+    assert again.found_schema == SCHEMA_VERSION and not again.needs_backfill()
     assert again.article("url:feed-spelling") == known  # aliases persist
     again.close()
     fresh = StateStore(tmp_path / "new.sqlite")

@@ -151,3 +151,19 @@ def test_every_signal_entry_compiles_and_has_both_parts():
     for entry in entries:
         assert entry.designation
         assert entry.warning or entry.kind == "foreign-agent"
+
+
+@pytest.mark.parametrize("language", list(REPORTING))
+def test_short_reporting_article_with_a_quoted_warning(language):
+    """Five paragraphs, the lawyer's warning to "you" quoted: reporting, not a notice."""
+    result = extract(page(language, body_extra=paragraphs(REPORTING[language])), URL)
+    assert result["legal_notices"] == []
+    assert result["text"].endswith("\n\n".join(REPORTING[language]))
+
+
+def test_notice_in_the_middle_of_the_text_is_the_articles():
+    """Designation and unquoted warning between the article's paragraphs: not printed before or
+    after the text, so without the template it is left as the article's own words."""
+    body = [*ARTICLE["ru"], *plain("ru-2")[:2], *FILLER["ru"]]
+    result = extract(page("ru", body_extra=paragraphs(body)), URL)
+    assert result["legal_notices"] == []

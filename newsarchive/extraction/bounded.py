@@ -80,13 +80,21 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def judge(body: bytes | str, encoding: str | None, url: str, hints: dict[str, Any]) -> Outcome:
-    """Decode, ask ``is_article``, then ``extract``: the whole per-page work, in one call."""
+def judge(
+    body: bytes | str,
+    encoding: str | None,
+    url: str,
+    hints: dict[str, Any],
+    template: frozenset[str] | None = None,
+) -> Outcome:
+    """Decode, ask ``is_article``, then ``extract``: the whole per-page work, in one call.
+    ``template``: the site's learned template (see :func:`~newsarchive.extraction.extract`)."""
     html = body.decode(encoding or "utf-8", errors="replace") if isinstance(body, bytes) else body
     ok, reason = is_article(html, url)
     if not ok:
         return Outcome(is_article=False, reason=reason)
-    return Outcome(is_article=True, reason=reason, fields=extract(html, url, hints=hints))
+    fields = extract(html, url, hints=hints, template=template)
+    return Outcome(is_article=True, reason=reason, fields=fields)
 
 
 def _send(sock: socket.socket, message: Any) -> None:
@@ -162,7 +170,7 @@ def serve(fd: int, max_memory: int) -> None:
 
 @dataclass
 class _Job:
-    args: tuple[bytes | str, str | None, str, dict[str, Any]]
+    args: tuple[bytes | str, str | None, str, dict[str, Any], frozenset[str] | None]
     future: Future[Outcome]
 
 
@@ -323,12 +331,13 @@ class BoundedExtractor:
         encoding: str | None,
         url: str,
         hints: dict[str, Any] | None = None,
+        template: frozenset[str] | None = None,
     ) -> Future[Outcome]:
         """Queue one page; the future holds its :class:`Outcome` or :class:`ExtractionFailed`."""
         if self._closed:
             raise RuntimeError("BoundedExtractor.submit() after close()")
         future: Future[Outcome] = Future()
-        args = (body, encoding, url, dict(hints or {}))
+        args = (body, encoding, url, dict(hints or {}), template)
         if not self._workers:
             future.set_running_or_notify_cancel()
             try:

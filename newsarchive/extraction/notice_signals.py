@@ -3,8 +3,9 @@
 A notice is a block in the notice's usual places (or in the site's learned template) that carries
 its designation together with a warning to readers (``signals`` in ``data/notices.json``, whose
 ``about`` states the rule), or the foreign-agent label. Reporting on a designation does not look
-like that: it names the designation but does not address the reader about our content, and it
-sits in the middle of the article, not above, below or around it.
+like that: it names the designation but does not address the reader about our content (a lawyer
+who does is quoted, and quoted speech is no warning), and it is the article, not a block printed
+before or after it.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ class SignalEntry:
 class SignalConfig:
     entries: tuple[SignalEntry, ...]
     window_lines: int
-    edge_lines: int
     container_lines: int
     tail_tokens: int
 
@@ -66,7 +66,6 @@ def load_signals() -> SignalConfig:
     return SignalConfig(
         entries,
         int(raw["window_lines"]),
-        int(raw["edge_lines"]),
         int(raw["container_lines"]),
         int(raw["tail_tokens"]),
     )
@@ -97,7 +96,6 @@ class PageLines:
         normed: list[str],
         body: HtmlElement | None,
         template_lines: set[int],
-        edge: int,
         footer: list[bool],
     ) -> None:
         self.lines = lines
@@ -107,21 +105,36 @@ class PageLines:
         self.in_body = [
             body is not None and any(e is body for e in _ancestors(line.owner)) for line in lines
         ]
-        inside = [i for i, flag in enumerate(self.in_body) if flag]
-        self.edges = set(inside[:edge]) | set(inside[-edge:]) if inside else set()
+        self.inside = [i for i, flag in enumerate(self.in_body) if flag]
         self.footer = footer
 
     def place_ok(self, i: int) -> bool:
-        """Is line ``i`` where a notice is printed (or part of the learned template)?"""
-        if i in self.template_lines:
+        """Can line ``i`` be part of a notice at all (see :meth:`block_ok` for the body)?"""
+        if i in self.template_lines or self.body is None:
+            return i in self.template_lines or self.footer[i]
+        return True
+
+    def block_ok(self, start: int, end: int, taken: set[int]) -> bool:
+        """Inside the body, a notice is printed before or after the text: every body line
+        before ``start``, or every one after ``end``, is another notice (or there is none)."""
+        window = range(start, end + 1)
+        if all(i in self.template_lines for i in window) or not self.in_body[start]:
             return True
-        if self.body is None:
-            return self.footer[i]
-        return not self.in_body[i] or i in self.edges
+        before = [i for i in self.inside if i < start]
+        after = [i for i in self.inside if i > end]
+        return all(i in taken for i in before) or all(i in taken for i in after)
+
+
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 def _all(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
     return bool(patterns) and all(p.search(text) for p in patterns)
+
+
+def _warns(entry: SignalEntry, normed: str) -> bool:
+    """The warning, outside quoted speech (a lawyer telling "you" of fines is reporting)."""
+    return _all(entry.warning, _QUOTED.sub(" ", normed))
 
 
 def _window(page: PageLines, entry: SignalEntry, start: int, size: int, taken: set[int]):
@@ -129,7 +142,7 @@ def _window(page: PageLines, entry: SignalEntry, start: int, size: int, taken: s
     entry has one) the warning, with ``start`` holding one of them; or None."""
     first = page.normed[start]
     has_designation = _all(entry.designation, first)
-    has_warning = _all(entry.warning, first)
+    has_warning = _warns(entry, first)
     if not (has_designation or has_warning):
         return None
     budget = 0
@@ -140,7 +153,7 @@ def _window(page: PageLines, entry: SignalEntry, start: int, size: int, taken: s
         if budget > entry.max_tokens:
             return None
         has_designation = has_designation or _all(entry.designation, page.normed[end])
-        has_warning = has_warning or _all(entry.warning, page.normed[end])
+        has_warning = has_warning or _warns(entry, page.normed[end])
         if has_designation and (has_warning or not entry.warning):
             return end
     return None
@@ -204,6 +217,9 @@ def find_by_signals(page: PageLines, taken: set[int], blob: str) -> list[Found]:
                 start, end = span
             else:
                 end = _tail(page, end, config, taken)
+            if not page.block_ok(start, end, taken):
+                start += 1
+                continue
             window = range(start, end + 1)
             source = TEMPLATE if all(i in page.template_lines for i in window) else SIGNALS
             found.append(Found(entry, start, end, source))

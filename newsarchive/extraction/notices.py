@@ -241,7 +241,6 @@ def find_notices(
         normed,
         body,
         template_lines,
-        load_signals().edge_lines,
         [locate(line.owner, None) == "footer" for line in lines] if body is None else [],
     )
     for hit in find_by_signals(page, taken, blob):

@@ -4,6 +4,10 @@ The pipeline only adapts: the work is done by :func:`newsarchive.extraction.extr
 function ``scrapy extract`` and the benchmarks call, so all three agree by construction. It runs
 in worker processes (:mod:`newsarchive.extraction.bounded`), bounded in time and memory, and the
 pipeline awaits the result, so the crawl keeps downloading while pages are being extracted.
+
+It also keeps each site's memory (:class:`~newsarchive.state.templates.TemplateMemory`): a page
+is extracted with its site's template as learned so far, its blocks are learned, and the blocks
+that became template with it leave its text too (``NEWSARCHIVE_TEMPLATE_*``, docs/notices.md).
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ from twisted.internet.threads import deferToThread
 
 from newsarchive import default_settings as defaults
 from newsarchive.discovery.urlkey import article_key
+from newsarchive.extensions.statestore import state_for
 from newsarchive.extraction.bounded import (
     BoundedExtractor,
     ExtractionFailed,
     Outcome,
     default_workers,
 )
+from newsarchive.extraction.template import PageBlocks, TemplateRule, strip_template
 from newsarchive.items import ArticleItem, Extractor, FetchedPage, LegalNotice
+from newsarchive.state.templates import TemplateMemory
 
 logger = logging.getLogger(__name__)
 _STAT_SAFE = re.compile(r"[^a-z0-9_-]+")
@@ -85,6 +92,8 @@ class ExtractConfig:
     workers: int
     timeout: float
     max_memory: int
+    template: TemplateRule | None = None
+    """The template rule, or None when site templates are not learned."""
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ExtractConfig:
@@ -97,7 +106,21 @@ class ExtractConfig:
             max_memory=settings.getint(
                 "NEWSARCHIVE_EXTRACT_MAX_MEMORY", defaults.NEWSARCHIVE_EXTRACT_MAX_MEMORY
             ),
+            template=_template_rule(settings),
         )
+
+
+def _template_rule(settings: BaseSettings) -> TemplateRule | None:
+    if not settings.getbool("NEWSARCHIVE_TEMPLATE_ENABLED", defaults.NEWSARCHIVE_TEMPLATE_ENABLED):
+        return None
+    return TemplateRule(
+        min_pages=settings.getint(
+            "NEWSARCHIVE_TEMPLATE_MIN_PAGES", defaults.NEWSARCHIVE_TEMPLATE_MIN_PAGES
+        ),
+        min_share=settings.getfloat(
+            "NEWSARCHIVE_TEMPLATE_MIN_SHARE", defaults.NEWSARCHIVE_TEMPLATE_MIN_SHARE
+        ),
+    )
 
 
 async def _wait(future: Future[Outcome]) -> Outcome:
@@ -115,6 +138,7 @@ class ExtractPipeline:
         self.config = config
         self.run_id = crawler.settings.get("NEWSARCHIVE_RUN_ID") or None
         self.extractor: BoundedExtractor | None = None
+        self.memory: TemplateMemory | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -127,6 +151,8 @@ class ExtractPipeline:
     def open_spider(self, spider: Spider | None = None) -> None:
         config = self.config
         self.extractor = BoundedExtractor(config.workers, config.timeout, config.max_memory)
+        if config.template is not None:
+            self.memory = TemplateMemory(state_for(self.crawler), config.template)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.extractor is not None:
@@ -135,6 +161,26 @@ class ExtractPipeline:
                 "newsarchive/extract/workers_replaced", self.extractor.replaced
             )
             self.extractor = None
+        if self.memory is not None:
+            self.memory.flush()
+            self.crawler.stats.set_value(
+                "newsarchive/template/blocks", self.memory.template_blocks()
+            )
+            self.memory = None
+
+    def _learn(self, item: FetchedPage, article: ArticleItem, blocks: Any) -> None:
+        """Learn the page's blocks; strip the blocks that are template now from its text."""
+        if self.memory is None or not isinstance(blocks, PageBlocks):
+            return
+        stats = self.crawler.stats
+        key = article.article_key or item.url
+        if not self.memory.learned(item.site, key):
+            stats.inc_value("newsarchive/template/pages_learned")
+        template = self.memory.learn(item.site, key, blocks.hashes)
+        article.text = strip_template(article.text, blocks, template)[0]
+        removed = sum(1 for block in blocks.in_text if block in template)
+        if removed:
+            stats.inc_value("newsarchive/template/blocks_removed", removed)
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, FetchedPage):
@@ -142,7 +188,10 @@ class ExtractPipeline:
         if self.extractor is None:
             raise RuntimeError("ExtractPipeline.process_item() before open_spider()")
         stats = self.crawler.stats
-        future = self.extractor.submit(item.body, item.encoding, item.url, item.hints)
+        template = self.memory.template(item.site) if self.memory is not None else None
+        future = self.extractor.submit(
+            item.body, item.encoding, item.url, item.hints, template=template
+        )
         try:
             outcome = await _wait(future)
         except ExtractionFailed as exc:
@@ -154,7 +203,10 @@ class ExtractPipeline:
             key = _STAT_SAFE.sub("_", outcome.reason.lower())[:40] or "unknown"
             stats.inc_value(f"newsarchive/extract/not_article/{key}")
             raise DropItem(f"not an article ({outcome.reason}): {item.url}", log_level="INFO")
-        article = build_item(item, outcome.fields, self.run_id)
+        fields = dict(outcome.fields)
+        blocks = fields.pop("page_blocks", None)
+        article = build_item(item, fields, self.run_id)
+        self._learn(item, article, blocks)
         stats.inc_value("newsarchive/extract/articles")
         if article.legal_notice is not None:
             stats.inc_value(f"newsarchive/extract/notice/{article.legal_notice.kind}")

@@ -8,16 +8,21 @@ record that first stored it, so a later run writes a ``revisit`` record instead 
 copy. ``aliases`` maps the key of a listed URL to the key of the article it turned out to be (a
 redirect, a Pangea id found only in the page), so the next run's discovery finds it.
 
-Schema 2 only adds ``aliases``: a schema-1 file is opened as it is (every Pangea row keeps its
-key) and marked 2; :meth:`~newsarchive.state.store.StateStore.needs_backfill` tells the caller
-to fold in earlier runs' keyless items once.
+``template_sites``, ``template_blocks`` and ``template_pages`` are each site's learned template
+(:mod:`newsarchive.state.templates`): pages learned from, block counts, and which pages were
+learned (a page is counted once, whatever run fetches it again).
+
+Schema 3 only adds the three template tables. Schema 2 only adds ``aliases``: a schema-1 file
+is opened as it is (every Pangea row keeps its key) and marked 2;
+:meth:`~newsarchive.state.store.StateStore.needs_backfill` tells the caller to fold in earlier
+runs' keyless items once.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -53,6 +58,19 @@ CREATE TABLE IF NOT EXISTS payloads (
 );
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, article_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sites (site TEXT PRIMARY KEY, articles INTEGER, run_id TEXT);
+CREATE TABLE IF NOT EXISTS template_sites (site TEXT PRIMARY KEY, pages INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS template_blocks (
+    site TEXT NOT NULL,
+    block TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    delta INTEGER NOT NULL,
+    PRIMARY KEY (site, block)
+);
+CREATE TABLE IF NOT EXISTS template_pages (
+    site TEXT NOT NULL,
+    page TEXT NOT NULL,
+    PRIMARY KEY (site, page)
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     folder TEXT NOT NULL,
