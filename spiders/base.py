@@ -32,18 +32,6 @@ from newsarchive.runstatus import mark_failed
 from newsarchive.state.freshness import refetch_reason
 from newsarchive.state.rows import ArticleState
 
-#: Spider-argument spellings of yes and no (``-a full=1``, ``-a feeds=off``).
-_YES = ("1", "true", "yes", "on")
-_NO = ("0", "false", "no", "off")
-
-
-def spider_flag(value: str, default: bool) -> bool:
-    """A yes/no spider argument; any other spelling keeps ``default``."""
-    word = str(value).strip().lower()
-    if word in _YES:
-        return True
-    return False if word in _NO else default
-
 
 @dataclass(frozen=True)
 class ArticleTarget:
@@ -72,6 +60,13 @@ class ArchiveSpiderMixin:
     settings: scrapy.settings.BaseSettings
     #: ``-a full=1``: ignore what earlier runs fetched.
     full: bool = False
+
+    @classmethod
+    def check_arguments(cls, **kwargs: Any) -> None:
+        """Read the ``-a`` arguments as the spider will, raising
+        :class:`~newsarchive.arguments.ArgumentError`: ``scrapy crawl`` calls this before the
+        crawl starts, so a bad argument is one line and exit status 2, not a traceback."""
+        cls(**kwargs)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

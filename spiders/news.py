@@ -34,6 +34,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
 from newsarchive import metakeys
+from newsarchive.arguments import ArgumentError, check_known, parse_flag
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.sites import SiteConfig, load_sites_file, make_site, unique_sites
@@ -41,7 +42,7 @@ from newsarchive.discovery.urlkey import article_key
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
 
-from .base import ArchiveSpiderMixin, ArticleTarget, spider_flag
+from .base import ArchiveSpiderMixin, ArticleTarget
 
 #: Where sites usually publish feeds, tried when the home page advertises none.
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml",
@@ -59,6 +60,10 @@ FEED_TYPES = frozenset(
 #: Child sitemaps read per site and run, newest first (a site's full archive is opt-in via since).
 MAX_CHILD_SITEMAPS = 50
 NOT_FOUND = [404, 410]
+
+
+#: What ``-a`` takes (a misspelt name is refused, not kept as an attribute nobody reads).
+ARGUMENTS = ("site", "sites_file", "since", "depth", "allow", "deny", "feeds", "sitemaps", "full")
 
 
 class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
@@ -80,21 +85,25 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         requisites: str = "0",
         **kwargs: Any,
     ) -> None:
+        check_known(self.name, kwargs, ARGUMENTS)
         super().__init__(**kwargs)
         #: Read by the requisites middlewares (also ``NEWSARCHIVE_REQUISITES_ENABLED``).
         self.requisites = spider_flag(requisites, default=False)
         if bool(site) == bool(sites_file):
-            raise ValueError("give one of -a site=https://example.org or -a sites_file=sites.toml")
+            raise ArgumentError(
+                "give one of -a site=https://example.org or -a sites_file=sites.toml"
+            )
         if sites_file:
             self.sites = load_sites_file(sites_file)
         else:
             values = {"url": site, "since": since, "depth": depth, "allow": allow, "deny": deny,
                       "feeds": feeds, "sitemaps": sitemaps}  # fmt: skip
-            self.sites = unique_sites([make_site({k: v for k, v in values.items() if v})])
+            given = {k: v for k, v in values.items() if v}
+            self.sites = unique_sites([make_site(given, where="-a arguments")])
         self.by_host = {host: s for s in self.sites for host in s.hosts}
         self.allowed_domains = sorted(self.by_host)
         self._child_sitemaps: dict[str, int] = {}
-        self.full = spider_flag(full, default=False)
+        self.full = parse_flag("full", full, default=False)
 
     # -- discovery -------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:

@@ -31,7 +31,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip
 
 from newsarchive import metakeys
-from newsarchive.discovery.dates import parse_day
+from newsarchive.arguments import check_known, parse_flag, parse_since
 from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.pangea import article_id, is_excluded_host, sitemap_role
 from newsarchive.discovery.services import select_services
@@ -39,7 +39,7 @@ from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitem
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import report_error
 
-from .base import ArchiveSpiderMixin, ArticleTarget, spider_flag
+from .base import ArchiveSpiderMixin, ArticleTarget
 
 #: Child sitemaps always read; archive slices only with ``since``.
 DEFAULT_SITEMAP_ROLES = ("news", "latest")
@@ -48,6 +48,10 @@ PANGEA_FEED_PATH = "/api/"
 #: Links of a section page that are articles (the shapes of ``discovery.pangea.article_id``);
 #: navigation, other sections, static pages and "load more" (``?p=1``) are not followed.
 ARTICLE_LINKS = LinkExtractor(allow=r"/(?:a|content)/(?:[^/?#]+/)?\d{4,12}\.html(?:#.*)?$")
+
+
+#: What ``-a`` takes (a misspelt name is refused, not kept as an attribute nobody reads).
+ARGUMENTS = ("sites", "since", "feeds", "sections", "full")
 
 
 class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
@@ -65,16 +69,17 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         requisites: str = "0",
         **kwargs: Any,
     ) -> None:
+        check_known(self.name, kwargs, ARGUMENTS)
         super().__init__(**kwargs)
         #: Read by the requisites middlewares (also ``NEWSARCHIVE_REQUISITES_ENABLED``).
         self.requisites = spider_flag(requisites, default=False)
         self.services = select_services(sites)
-        self.since: date | None = parse_day(since) if since else None
-        self.use_feeds = spider_flag(feeds, default=True)
+        self.since: date | None = parse_since("since", since)
+        self.use_feeds = parse_flag("feeds", feeds, default=True)
         self.hosts = {s.host: s for s in self.services if not is_excluded_host(s.host)}
         self.allowed_domains = list(self.hosts)
-        self.full = spider_flag(full, default=False)
-        self.use_sections = spider_flag(sections, default=False)
+        self.full = parse_flag("full", full, default=False)
+        self.use_sections = parse_flag("sections", sections, default=False)
 
     # -- discovery -------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:

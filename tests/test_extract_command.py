@@ -7,11 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from itemadapter import ItemAdapter
 
+from newsarchive.archive.records import HttpExchange
+from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
 from newsarchive.extraction import extract
 from newsarchive.items import FetchedPage
 from newsarchive.pipelines.extract import build_item
@@ -84,6 +87,51 @@ def test_missing_file_is_a_usage_error(tmp_path):
     assert proc.returncode == 2
     assert "no such file" in proc.stderr
     assert proc.stdout == ""
+
+
+def _warc(path: Path) -> Path:
+    """A real one-record WARC (the project's writer), named ``path``."""
+    writer = RotatingWarcWriter(WarcWriterConfig(directory=path.parent, run_id="x"))
+    writer.write_exchange(
+        HttpExchange(
+            url=ARTICLE,
+            method="GET",
+            request_headers=[("Host", "www.rferl.org")],
+            status=200,
+            response_headers=[("Content-Type", "text/html; charset=utf-8")],
+            payload=sample_file(ARTICLE).read_bytes(),
+            fetched_at=datetime(2025, 5, 24, 12, 0, tzinfo=UTC),
+        )
+    )
+    (written,) = writer.close()
+    return Path(written).rename(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "said"),
+    [
+        ("run.warc.gz", _warc, "a WARC file, not an HTML page: to extract every page in it run "
+         "'scrapy reextract"),
+        ("paper.pdf", lambda p: p.write_bytes(b"%PDF-1.7\n%\xe2\xe3\n") and p,
+         "a PDF document, not an HTML page"),
+        ("photo.html", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64)) and p,
+         "a PNG image, not an HTML page"),
+        ("blob.html", lambda p: p.write_bytes(bytes(range(256))) and p, "binary data, not an"),
+        ("notes.html", lambda p: p.write_text("just some words\n") and p,
+         "text without any HTML tag in its first 64 KiB, not an HTML page"),
+        ("sitemap.xml", lambda p: p.write_text('<?xml version="1.0"?><urlset></urlset>') and p,
+         "a sitemap, not an HTML page"),
+    ],
+)  # fmt: skip
+def test_a_file_that_is_no_html_page_is_refused(tmp_path, name, make, said):
+    path = tmp_path / name
+    make(path)
+    proc = scrapy_extract(str(path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.startswith(f"{path}: {said}"), proc.stderr
+    if name.endswith(".warc.gz"):
+        assert f"warcio extract --payload {path} OFFSET > page.html" in proc.stderr
 
 
 @pytest.mark.slow

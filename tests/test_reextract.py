@@ -110,6 +110,42 @@ def test_usage_errors(tmp_path):
     assert proc.returncode == 2 and "--timeout -1.0: give 0 (no bound) or more" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"example.warc 1.2.3.4 20250101 text/html warc\n", "it holds text starting "
+         "'example.warc 1.2.3.4 20250101 text/html"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "it holds a PDF document"),
+        (bytes(range(256)) * 4, "it holds binary data"),
+        (b"", "nothing: it is empty"),
+        (b"\x1f\x8b\x08\x00garbage", "a gzip stream with no data in it"),
+    ],
+)  # fmt: skip
+def test_a_file_that_is_no_archive_is_refused_in_words(tmp_path, content, said):
+    given = tmp_path / "run.warc"
+    given.write_bytes(content)
+    proc = reextract(str(given), "-O", str(tmp_path / "x.jsonl"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith(
+        f"scrapy reextract: {given}: not a WARC, ARC or WACZ file: {said}"
+    ), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.isascii()
+    assert "not a non-negative integer" not in proc.stderr
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_damaged_bytes_inside_an_archive_are_said_in_words(tmp_path):
+    warc = write_warc(tmp_path, [(KYRGYZ, _page(KYRGYZ))])
+    with warc.open("ab") as fh:
+        fh.write(bytes(range(128, 256)) * 3 + b"\n")
+    proc = reextract(str(warc), "-O", str(tmp_path / "x.jsonl"))
+    assert proc.returncode == 1
+    (line,) = [x for x in proc.stderr.splitlines() if "unreadable:" in x]
+    assert "binary data where a WARC/ARC header line should start" in line
+    assert line.isascii() and "\\x" not in line, line
+    assert len(_lines(tmp_path / "x.jsonl")) == 1  # the record before the damage is kept
+
+
 # -- bounded extraction: a hostile page in the archive -------------------------------------------
 SITE = REPO / "tests" / "site"
 LAVROV = "https://www.rferl.org/a/russian_foreign_minister_lavrov_to_syria_on_diplomatic_mission/24475926.html"

@@ -33,7 +33,7 @@ def test_default_is_all_services():
 )
 def test_sites_argument(arg, hosts):
     if hosts is None:
-        with pytest.raises(ValueError, match=r"unknown RFE/RL site.*farda.*known hosts"):
+        with pytest.raises(ValueError, match=r"'farda' is not an RFE/RL site; did you mean radio"):
             select_services(arg)
     else:
         assert [s.host for s in select_services(arg)] == hosts

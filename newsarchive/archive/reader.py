@@ -232,13 +232,65 @@ def _parse(source: RecordSource, *, payloads: bool, start: int | None = None):
         message = " ".join(str(exc).split())
         if "non-chunked gzip" in message and not source.whole_gzip:
             raise _WholeFileGzip from exc
-        raise ArchiveError(label, offset, f"not a valid WARC/ARC record ({message[:160]})") from exc
+        raise ArchiveError(
+            label, offset, f"not a valid WARC/ARC record ({_in_words(message)[:160]})"
+        ) from exc
     except (EOFError, zlib_errors()) as exc:
         raise ArchiveError(label, offset, f"truncated or corrupt compressed data ({exc})") from exc
     except Exception as exc:  # warcio raises ValueError, AttributeError, ... on garbage
         raise ArchiveError(
             label, offset, f"unparseable record ({type(exc).__name__}: {str(exc)[:160]})"
         ) from exc
+
+
+def _in_words(message: str) -> str:
+    """warcio quotes the line it could not read; binary garbage is said in words, not dumped."""
+    reason, _, line = message.partition(", first line:")
+    if line and ("\\x" in line or not line.isascii()):
+        return f"{reason}: binary data where a WARC/ARC header line should start"
+    return message
+
+
+def not_an_archive(path: Path) -> str | None:
+    """Why the file at ``path`` is no WARC, ARC or WACZ, in words, judged by its first bytes
+    (``"it holds a PDF document"``); None when it may be one (its records then say more)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None  # reported when read
+    if head[:4] in (_ZIP_MAGIC, _LZ4_MAGIC, _ZSTD_MAGIC):
+        return None
+    gzipped = head[:2] == b"\x1f\x8b"
+    if gzipped:
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
+        except zlib.error as exc:
+            return f"not a WARC, ARC or WACZ file: its gzip data is damaged at the start ({exc})"
+    start = head.lstrip()
+    if not start:
+        what = (
+            "a gzip stream with no data in it (truncated?)" if gzipped else "nothing: it is empty"
+        )
+        return f"not a WARC, ARC or WACZ file: {what}"
+    if start.startswith(b"WARC/") or looks_like_arc(start):
+        return None
+    if start.startswith(b"%PDF-"):
+        what = "a PDF document"
+    elif b"\x00" in start or not _is_text(start):
+        what = "binary data"
+    else:
+        first = start.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+        what = f"text starting {first[:40]!r}"
+    return f"not a WARC, ARC or WACZ file: it holds {what}, not a 'WARC/' or ARC header"
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        data[:1024].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > 1000  # a character cut at the end of the sample
+    return True
 
 
 def zlib_errors() -> type[Exception]:

@@ -6,6 +6,8 @@ request failed. This one keeps all of Scrapy's behaviour and options, and exits
 * ``1`` when the run failed: any reason recorded with :func:`newsarchive.runstatus.mark_failed`
   (robots.txt or a sitemap unreadable, error ratio over ``NEWSARCHIVE_MAX_ERROR_RATIO``, a site
   that listed articles last run listing none, interrupted), or the spider raised;
+* ``2`` (usage) without crawling when a spider argument cannot be used: one line on stderr
+  naming the argument and what it accepts (:mod:`newsarchive.arguments`);
 * ``75`` (EX_TEMPFAIL) without crawling when another run of the same spider holds the output's
   lock.
 """
@@ -19,6 +21,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from newsarchive import default_settings as defaults
+from newsarchive.arguments import EXIT_USAGE, ArgumentError
 from newsarchive.extensions.runlock import EXIT_LOCKED, lock_path, probe
 from newsarchive.runstatus import failure_reasons
 
@@ -30,6 +33,7 @@ class Command(ScrapyCrawlCommand):
         return (
             "Run a spider of the current project. Exit status: 0 when the run succeeded, "
             f"{EXIT_FAILED} when it failed (see the log and manifest.json for why), "
+            f"{EXIT_USAGE} when a spider argument cannot be used, "
             f"{EXIT_LOCKED} when another run of the spider holds the output's lock."
         )
 
@@ -55,6 +59,14 @@ class Command(ScrapyCrawlCommand):
                 self.exitcode = EXIT_LOCKED
                 return
         crawler = self._create_crawler(spname)
+        check = getattr(crawler.spidercls, "check_arguments", None)
+        if check is not None:
+            try:
+                check(**opts.spargs)
+            except ArgumentError as exc:
+                print(f"scrapy crawl {spname}: {exc}", file=sys.stderr)
+                self.exitcode = EXIT_USAGE
+                return
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import json
 import sys
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -34,6 +36,7 @@ from w3lib.url import is_url
 
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.extraction import extract, is_article
+from newsarchive.extraction.sniff import not_html
 from newsarchive.items import ArticleItem, FetchedPage
 from newsarchive.pages import body_encoding
 from newsarchive.pipelines.extract import build_item
@@ -61,9 +64,16 @@ EXIT_FAILED = 1
 
 
 def read_page(path: Path) -> bytes:
-    """The bytes of a saved page; gzip (by content, whatever the name) is undone."""
+    """The bytes of a saved page; gzip (by content, whatever the name) is undone, unless what
+    it holds is an archive (a ``.warc.gz`` is many gzip members: its start says what it is)."""
     data = path.read_bytes()
-    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    if data[:2] != b"\x1f\x8b":
+        return data
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+        head = fh.read(len(b"filedesc://"))
+        if not_html(head) in ("a WARC file", "an ARC file"):
+            return head
+    return gzip.decompress(data)
 
 
 def item_for(
@@ -135,7 +145,15 @@ class Command(ScrapyCommand):
             raise UsageError(
                 f"{path}: no such file (give an HTML file, .html.gz, or an http(s) URL)"
             )
-        html = read_page(path)
+        try:
+            html = read_page(path)
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            print(f"{path}: damaged gzip data, not an HTML page ({exc})", file=sys.stderr)
+            return None
+        what = not_html(html)
+        if what is not None:
+            print(f"{path}: {what}, not an HTML page: {_instead(what, path)}", file=sys.stderr)
+            return None
         if not url:
             # A saved page knows where it came from: its canonical link or og:url.
             url = extract(html, path.resolve().as_uri())["canonical_url"] or path.resolve().as_uri()
@@ -190,6 +208,10 @@ class Command(ScrapyCommand):
         if not 200 <= response.status < 300:
             print(f"{response.url}: HTTP {response.status}", file=sys.stderr)
             return None
+        what = not_html(response.body)
+        if what is not None:
+            print(f"{response.url}: {what}, not an HTML page", file=sys.stderr)
+            return None
         html = response.body.decode(body_encoding(response), errors="replace")
         page = FetchedPage(
             url=response.url,
@@ -201,6 +223,18 @@ class Command(ScrapyCommand):
         )
         item, verdict = item_for(html, page)
         return replace(item, run_id=None), verdict
+
+
+def _instead(what: str, path: Path) -> str:
+    """What to run instead, for the archive formats people hand over by mistake."""
+    if what in ("a WARC file", "an ARC file") or what.startswith("a ZIP"):
+        return (
+            f"to extract every page in it run 'scrapy reextract {path}'; for one record, "
+            f"save its payload ('warcio extract --payload {path} OFFSET > page.html', the offset "
+            "from 'cdxj-indexer' or an item's warc.offset) and run 'scrapy extract page.html "
+            "--url URL'"
+        )
+    return "give a saved HTML page (.html or .html.gz) or an http(s) URL"
 
 
 def _switch_off(settings: BaseSettings) -> None:

@@ -40,7 +40,9 @@ from newsarchive.archive.reader import (
     archive_files,
     entity_body,
     iter_records,
+    not_an_archive,
 )
+from newsarchive.arguments import EXIT_USAGE
 from newsarchive.commands.itemdiff import diff_report
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.pangea import article_id
@@ -193,6 +195,13 @@ class Command(ScrapyCommand):
             archive_files(args)
         except ArchiveError as exc:
             raise UsageError(str(exc)) from exc
+        for arg in args:
+            problem = not_an_archive(Path(arg)) if Path(arg).is_file() else None
+            if problem:
+                print(f"scrapy reextract: {arg}: {problem}; give WARC, ARC or WACZ files or run "
+                      "folders", file=sys.stderr)  # fmt: skip
+                self.exitcode = EXIT_USAGE
+                return
         if opts.diff and not Path(opts.diff).is_file():
             raise UsageError(f"--diff {opts.diff}: no such file")
         config = self._config(opts)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from newsarchive.arguments import ArgumentError, closest
+
 
 @dataclass(frozen=True)
 class Service:
@@ -32,7 +34,8 @@ def rferl_services() -> tuple[Service, ...]:
 def select_services(names: str | None) -> list[Service]:
     """Resolve ``-a sites=`` (hosts or short names, comma-separated); all when empty.
 
-    Raises ValueError naming the unknown entries and how to list the known ones.
+    Raises :class:`~newsarchive.arguments.ArgumentError` naming each unknown entry and the known
+    names closest to it (hosts and short names).
     """
     services = rferl_services()
     if not names or not names.strip():
@@ -54,6 +57,24 @@ def select_services(names: str | None) -> list[Service]:
         elif service not in chosen:
             chosen.append(service)
     if unknown:
-        known = ", ".join(s.host for s in services)
-        raise ValueError(f"unknown RFE/RL site(s) {', '.join(unknown)}; known hosts: {known}")
+        raise ArgumentError(
+            "-a sites: " + "; ".join(_unknown_site(name, index) for name in unknown)
+        )
     return chosen
+
+
+def _unknown_site(name: str, index: dict[str, Service]) -> str:
+    """``'svobodda' is not an RFE/RL site; did you mean svoboda (www.svoboda.org)?``"""
+    typed = name.lower().removeprefix("https://").removeprefix("http://").strip("/")
+    guesses: list[str] = []
+    for guess in closest(typed, index, n=8):  # several names per service: one each
+        if all(index[g].host != index[guess].host for g in guesses):
+            guesses.append(guess)
+    guesses = guesses[:3]
+    if not guesses:
+        return (
+            f"{name!r} is not an RFE/RL site (give hosts like www.svoboda.org or short names "
+            "like svoboda; the list: newsarchive/data/rferl_services.json)"
+        )
+    named = [g if g == index[g].host else f"{g} ({index[g].host})" for g in guesses]
+    return f"{name!r} is not an RFE/RL site; did you mean {', '.join(named)}?"

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from newsarchive.arguments import NO, YES, ArgumentError, parse_flag
 from newsarchive.discovery.dates import parse_day
 
 KEYS = frozenset({"url", "since", "depth", "allow", "deny", "feeds", "sitemaps"})
@@ -39,7 +40,7 @@ NOT_ARTICLE_SUFFIX = re.compile(
 )
 
 
-class SiteConfigError(ValueError):
+class SiteConfigError(ArgumentError):
     """A site argument or sites-file entry that cannot be used; the message says which and why."""
 
 
@@ -109,7 +110,9 @@ def _home(url: Any, where: str) -> str:
         url = f"https://{url}"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SiteConfigError(f"{where}: {url!r} is not an http(s) site URL")
+        raise SiteConfigError(
+            f"{where}: site {url!r} is not an http(s) URL, e.g. https://example.org"
+        )
     return urlunsplit((parts.scheme, parts.netloc.lower(), "/", "", ""))
 
 
@@ -132,12 +135,18 @@ def make_site(values: dict[str, Any], where: str = "arguments") -> SiteConfig:
     try:
         depth = int(values.get("depth") or 0)
     except (TypeError, ValueError) as exc:
-        raise SiteConfigError(f"{where}: depth must be a whole number") from exc
+        raise SiteConfigError(
+            f"{where}: depth {values.get('depth')!r} is not a whole number (0 or more)"
+        ) from exc
     if depth < 0:
-        raise SiteConfigError(f"{where}: depth must be 0 or more")
-    sitemaps = values.get("sitemaps", True)
-    if isinstance(sitemaps, str):
-        sitemaps = sitemaps.strip().lower() not in ("0", "false", "no", "off")
+        raise SiteConfigError(f"{where}: depth must be 0 or more, not {depth}")
+    try:
+        sitemaps = parse_flag("sitemaps", values.get("sitemaps", True), default=True)
+    except ArgumentError:
+        raise SiteConfigError(
+            f"{where}: sitemaps {values.get('sitemaps')!r} is not yes or no "
+            f"({'/'.join(YES)} or {'/'.join(NO)})"
+        ) from None
     feeds = values.get("feeds") or ()
     if isinstance(feeds, str):
         feeds = [f for f in re.split(r"[\s,]+", feeds) if f]
