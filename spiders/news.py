@@ -63,7 +63,8 @@ NOT_FOUND = [404, 410]
 
 
 #: What ``-a`` takes (a misspelt name is refused, not kept as an attribute nobody reads).
-ARGUMENTS = ("site", "sites_file", "since", "depth", "allow", "deny", "feeds", "sitemaps", "full")
+ARGUMENTS = ("site", "sites_file", "since", "depth", "allow", "deny", "feeds", "sitemaps", "full",
+             "requisites")  # fmt: skip
 
 
 class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
@@ -88,7 +89,7 @@ class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):
         check_known(self.name, kwargs, ARGUMENTS)
         super().__init__(**kwargs)
         #: Read by the requisites middlewares (also ``NEWSARCHIVE_REQUISITES_ENABLED``).
-        self.requisites = spider_flag(requisites, default=False)
+        self.requisites = parse_flag("requisites", requisites, default=False)
         if bool(site) == bool(sites_file):
             raise ArgumentError(
                 "give one of -a site=https://example.org or -a sites_file=sites.toml"

@@ -51,7 +51,7 @@ ARTICLE_LINKS = LinkExtractor(allow=r"/(?:a|content)/(?:[^/?#]+/)?\d{4,12}\.html
 
 
 #: What ``-a`` takes (a misspelt name is refused, not kept as an attribute nobody reads).
-ARGUMENTS = ("sites", "since", "feeds", "sections", "full")
+ARGUMENTS = ("sites", "since", "feeds", "sections", "full", "requisites")
 
 
 class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
@@ -72,7 +72,7 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
         check_known(self.name, kwargs, ARGUMENTS)
         super().__init__(**kwargs)
         #: Read by the requisites middlewares (also ``NEWSARCHIVE_REQUISITES_ENABLED``).
-        self.requisites = spider_flag(requisites, default=False)
+        self.requisites = parse_flag("requisites", requisites, default=False)
         self.services = select_services(sites)
         self.since: date | None = parse_since("since", since)
         self.use_feeds = parse_flag("feeds", feeds, default=True)
