@@ -229,8 +229,8 @@ def test_the_summary_line_states_the_sum_with_unchanged():
     }
     (line,) = accounting_lines(stats)
     assert " ".join(line.split()) == (
-        "accounted URLs: 10 = 2 items + 5 unchanged + 1 errors (errors.jsonl) + 2 not articles"
-        " + 0 skipped + 0 duplicates"
+        "accounted URLs: 10 = 2 items + 5 unchanged + 1 errors (errors.jsonl)"
+        " + 2 non-articles archived + 0 skipped + 0 duplicates"
     )
 
 

@@ -202,6 +202,21 @@ def test_provenance_resolves(crawl):
 def test_summary_is_printed(crawl):
     assert f"articles:        {len(crawl.items)}" in crawl.stdout
     assert "items.jsonl" in crawl.stdout
+    # The two "not an article" numbers are named apart: the pages the extractor rejected, and
+    # every archived response that is no article (robots.txt, sitemaps, feeds, those pages).
+    assert "not articles:" not in crawl.stdout and " not articles +" not in crawl.stdout
+    rejected = sum(v for k, v in crawl.stats.items() if k.startswith("newsarchive/extract/not_art"))
+    assert f"rejected pages:  {rejected} (fetched as articles, not articles)" in crawl.stdout
+    archived = crawl.stats["newsarchive/accounting/not_article"]
+    assert f"+ {archived} non-articles archived +" in crawl.stdout
+    assert archived > rejected
+
+
+def test_components_off_by_default_are_not_warnings(crawl):
+    """Replay and page requisites are off in a normal crawl: no WARNING says so."""
+    disabled = [x for x in crawl.log.splitlines() if "WARNING: Disabled" in x]
+    assert disabled == [], disabled
+    assert "Replay off: NEWSARCHIVE_REPLAY is not set" in crawl.log  # at DEBUG
     assert (crawl.folder.parent / "latest").resolve() == crawl.folder.resolve()
 
 

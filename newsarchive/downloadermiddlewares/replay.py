@@ -134,7 +134,10 @@ class ReplayMiddleware:
     def from_crawler(cls, crawler: Crawler) -> ReplayMiddleware:
         config = ReplayConfig.from_settings(crawler.settings)
         if not config.archive:
-            raise NotConfigured("NEWSARCHIVE_REPLAY is not set")
+            # The normal case (a live crawl): said at DEBUG; a NotConfigured with a message
+            # would be a WARNING in every run's log.
+            logger.debug("Replay off: NEWSARCHIVE_REPLAY is not set")
+            raise NotConfigured
         middleware = cls(crawler, config)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)

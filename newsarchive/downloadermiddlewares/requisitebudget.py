@@ -12,6 +12,7 @@ counts them as skips with their reason, not as errors.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from scrapy import Request, Spider, signals
@@ -23,6 +24,8 @@ from scrapy.settings import BaseSettings
 from newsarchive import default_settings as defaults
 from newsarchive import metakeys
 from newsarchive.discovery.assethosts import RequisiteScope, denied_hosts
+
+logger = logging.getLogger(__name__)
 
 BUDGET_KEY = metakeys.REQUISITE_BUDGET
 #: Content types that are never requisites (a player's stream behind an innocent-looking URL).
@@ -96,7 +99,9 @@ class RequisiteBudgetMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RequisiteBudgetMiddleware:
         if not requisites_wanted(crawler):
-            raise NotConfigured("page requisites are off (-a requisites=1 turns them on)")
+            # The default: said at DEBUG (a NotConfigured message is a WARNING in every log).
+            logger.debug("Page requisites off (-a requisites=1 turns them on)")
+            raise NotConfigured
         middleware = cls(crawler, RequisitesConfig.from_settings(crawler.settings))
         crawler.signals.connect(middleware.headers_received, signal=signals.headers_received)
         return middleware

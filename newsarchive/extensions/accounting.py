@@ -308,7 +308,8 @@ class AccountingExtension:
         )
         logger.info(
             "Accounting: %d requested = %d items + %d unchanged + %d errors + %d requisites"
-            " + %d not articles + %d skipped + %d duplicates + %d pending + %d unaccounted",
+            " + %d non-articles archived + %d skipped + %d duplicates + %d pending"
+            " + %d unaccounted",
             len(self.fate),
             *(counts.get(k, 0) for k in OUTCOMES),
             pending,

@@ -54,7 +54,9 @@ def summarize(folder: Path, stats: dict, reason: str) -> str:
         f"  articles:        {stats.get('newsarchive/extract/articles', 0)}",
         "  legal notices:   "
         + (", ".join(f"{n} {kind}" for kind, n in sorted(notices.items())) or "none"),
-        f"  not articles:    {dropped}   failed URLs: {failed}"
+        # Two different "not article" numbers, named apart: pages fetched as articles that the
+        # extractor rejected, and (below) every archived response that is no article.
+        f"  rejected pages:  {dropped} (fetched as articles, not articles)   failed URLs: {failed}"
         f"   robots.txt skips: {stats.get('robotstxt/forbidden', 0)}",
         *accounting_lines(stats),
         f"  HTTP responses:  {stats.get('downloader/response_count', 0)}"
@@ -92,7 +94,7 @@ def accounting_lines(stats: dict) -> list[str]:
     line = (
         f"  accounted URLs:  {get('requested')} = {get('item')} items"
         f" + {get('unchanged')} unchanged + {get('error')} errors"
-        f" (errors.jsonl) + {get('not_article')} not articles + {get('skipped')} skipped"
+        f" (errors.jsonl) + {get('not_article')} non-articles archived + {get('skipped')} skipped"
         f" + {get('duplicate')} duplicates"
     )
     if get("pending"):  # a run stopped early: where the URLs without a fate were at close

@@ -27,6 +27,7 @@ its reason; a failed one an error in ``errors.jsonl`` (phase ``requisite``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +51,8 @@ from newsarchive.downloadermiddlewares.requisitebudget import (
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import classify, report_failure, url_outcome
 
+logger = logging.getLogger(__name__)
+
 #: ``newsarchive_role`` of requisite requests: ``requisite:<kind>``.
 ROLE_PREFIX = "requisite:"
 STATS = "newsarchive/requisites/"
@@ -70,7 +73,9 @@ class RequisitesMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RequisitesMiddleware:
         if not requisites_wanted(crawler):
-            raise NotConfigured("page requisites are off (-a requisites=1 turns them on)")
+            # The default: said at DEBUG (a NotConfigured message is a WARNING in every log).
+            logger.debug("Page requisites off (-a requisites=1 turns them on)")
+            raise NotConfigured
         return cls(crawler, RequisitesConfig.from_settings(crawler.settings))
 
     # -- the article page's output, plus its requisites --------------------------------------
