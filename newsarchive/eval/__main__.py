@@ -1,10 +1,11 @@
 """``python -m newsarchive.eval [--corpora DIR] [--json FILE] [--misses] [--split dev|heldout]
-[--split-by page|publisher]``: print the table."""
+[--split-by page|publisher] [--templates]``: print the table."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from newsarchive.eval.corpora import SPLIT_KEYS, SPLITS, default_root
 from newsarchive.eval.harness import evaluate, format_table
+from newsarchive.eval.templates import format_rows, template_effect
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         help="what --split hashes: each page's path (default), or its publisher, so that no "
         "site has pages in both halves",
     )
+    parser.add_argument(
+        "--templates",
+        action="store_true",
+        help="also score what site-template learning does where a publisher has several "
+        "pages (newsarchive.eval.templates)",
+    )
     args = parser.parse_args(argv)
     root = args.corpora or default_root()
     started = time.monotonic()
@@ -63,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(report.skipped)} corpus entries not scored:")
         for reason in report.skipped:
             print(f"  {reason}")
+    if args.templates:
+        workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+        print("\nSite templates, learned from each publisher's pages in the corpora:\n")
+        print(format_rows(template_effect(root, workers=workers)))
     if args.misses:
         for system, misses in report.misses.items():
             print(f"\n{system}: {len(misses)} misses")

@@ -111,12 +111,17 @@ def page_blocks(lines: list[Line], text: str, keep: Iterable[str] = ()) -> PageB
     ``keep`` the hashes that must not be stripped."""
     hashes = tuple(block_hash(line.text) for line in lines)
     normed_text = normalize(text)
+    text_lines = {normalize(line) for line in text.splitlines()}
     kept = set(keep)
-    in_text = {
-        key: line.text
-        for key, line in zip(hashes, lines, strict=True)
-        if key not in kept and tokens(line.text) and normalize(line.text) in normed_text
-    }
+    in_text = {}
+    for key, line in zip(hashes, lines, strict=True):
+        if key in kept or not tokens(line.text):
+            continue
+        normed = normalize(line.text)
+        # what strip_blocks would remove: a long block anywhere, a short one as a whole line
+        short = len(tokens(line.text)) < SHORT_BLOCK_TOKENS
+        if normed in text_lines if short else normed in normed_text:
+            in_text[key] = line.text
     return PageBlocks(hashes, in_text)
 
 
