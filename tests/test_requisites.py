@@ -139,6 +139,23 @@ def test_pangea_asset_hosts_cover_every_service():
     assert pangea_asset_hosts()["www.rferl.org"] == ("gdb.rferl.org",)
 
 
+def test_settings_reach_the_scope_and_caps():
+    crawler = get_crawler(
+        settings_dict={
+            "NEWSARCHIVE_REQUISITES_ENABLED": True,
+            "NEWSARCHIVE_REQUISITES_HOSTS": "cdn.example.org,img.example.org",
+            "NEWSARCHIVE_REQUISITES_DENY": ["ads.example.org"],
+            "NEWSARCHIVE_REQUISITES_MAX_PER_PAGE": "7",
+        }
+    )
+    config = RequisitesMiddleware.from_crawler(crawler).config
+    assert config.scope.extra_hosts == ("cdn.example.org", "img.example.org")
+    page = "https://www.example.org/a.html"
+    assert config.scope.verdict("https://x.cdn.example.org/a.png", page) is None
+    assert config.scope.verdict("https://ads.example.org/p.gif", page) == "requisite_denied"
+    assert config.max_per_page == 7 and not config.scripts
+
+
 def test_off_unless_asked():
     for component in (RequisitesMiddleware, RequisiteBudgetMiddleware):
         with pytest.raises(NotConfigured):
