@@ -9,7 +9,9 @@ from __future__ import annotations
 from scrapy.settings import BaseSettings
 
 from newsarchive import __version__, default_settings
-from newsarchive.runfolder import check_run_id, new_run_id
+from newsarchive.cluster.connect import redis_url_error
+from newsarchive.cluster.keys import worker_id_for
+from newsarchive.runfolder import check_run_id, new_run_id, worker_file
 
 _PKG = "newsarchive"
 
@@ -74,6 +76,57 @@ REPLAY_DISABLES = (
 )
 PROJECT_PRIORITY = 20
 
+#: Distributed mode (``NEWSARCHIVE_DISTRIBUTED``): scrapy-redis's queue and duplicate filter,
+#: taken from with in-flight tokens; the worker's membership; seeding once and acks.
+DISTRIBUTED_SCHEDULER = f"{_PKG}.schedulers.distributed.DistributedScheduler"
+REDIS_DUPEFILTER = f"{_PKG}.schedulers.dupefilter.ArticleDupeFilter"
+#: Built right after the run lock (100): the worker registers before anything else runs.
+DISTRIBUTED_EXTENSION = (f"{_PKG}.extensions.distributed.DistributedExtension", 105)
+#: Next to the engine in the output direction (process_spider_output runs high → low), so a
+#: request is acked only once everything its callback yielded reached the engine.
+SHARED_FRONTIER_MIDDLEWARE = (
+    f"{_PKG}.spidermiddlewares.sharedfrontier.SharedFrontierMiddleware",
+    10,
+)
+#: What the merge (``scrapy runmerge``) does once for the whole run instead of each worker.
+MERGE_DOES = (
+    "NEWSARCHIVE_CDXJ_ENABLED",
+    "NEWSARCHIVE_WACZ_ENABLED",
+    "NEWSARCHIVE_SELFCHECK_ENABLED",
+)
+
+
+def distributed_settings(settings: BaseSettings, run_id: str, given: bool) -> str:
+    """Switch one worker to the shared frontier; its worker id (checked, or made up)."""
+    url = settings.get("NEWSARCHIVE_DISTRIBUTED")
+    problem = redis_url_error(url)
+    if problem:
+        raise ValueError(problem)
+    if not given:
+        raise ValueError(
+            "NEWSARCHIVE_DISTRIBUTED needs NEWSARCHIVE_RUN_ID: give every worker of one run the "
+            "same run id (-s NEWSARCHIVE_RUN_ID=backfill-2026-12)"
+        )
+    worker = worker_id_for(settings.get("NEWSARCHIVE_WORKER_ID", ""))
+    priority = max(settings.getpriority("NEWSARCHIVE_WORKER_ID") or 0, 15)
+    settings.set("NEWSARCHIVE_WORKER_ID", worker, priority=priority)
+    keys = f"newsarchive:%(spider)s:{run_id}"
+    for name, value in (
+        ("SCHEDULER", DISTRIBUTED_SCHEDULER),
+        ("DUPEFILTER_CLASS", REDIS_DUPEFILTER),
+        ("REDIS_URL", url),
+        ("SCHEDULER_PERSIST", True),  # one worker's end is not the run's
+        ("SCHEDULER_QUEUE_KEY", f"{keys}:requests"),
+        ("SCHEDULER_DUPEFILTER_KEY", f"{keys}:dupefilter"),
+    ):
+        settings.set(name, value, priority=PROJECT_PRIORITY + 1)
+    for name in MERGE_DOES:
+        if (settings.getpriority(name) or 0) <= PROJECT_PRIORITY:
+            settings.set(name, False, priority=PROJECT_PRIORITY)
+    settings["EXTENSIONS"][DISTRIBUTED_EXTENSION[0]] = DISTRIBUTED_EXTENSION[1]
+    settings["SPIDER_MIDDLEWARES"][SHARED_FRONTIER_MIDDLEWARE[0]] = SHARED_FRONTIER_MIDDLEWARE[1]
+    return worker
+
 
 def user_agent(contact: str) -> str:
     """An identifying User-Agent naming the crawler and how to reach its operator."""
@@ -84,10 +137,14 @@ class NewsarchiveAddon:
     """Enable newsarchive's components; choose the run id; add the run-folder feed."""
 
     def update_settings(self, settings: BaseSettings) -> None:
+        given = bool(settings.get("NEWSARCHIVE_RUN_ID"))
         run_id = settings.get("NEWSARCHIVE_RUN_ID") or new_run_id()
         # Keep the priority the value already has (project settings outrank add-ons).
         priority = max(settings.getpriority("NEWSARCHIVE_RUN_ID") or 0, 15)
         settings.set("NEWSARCHIVE_RUN_ID", check_run_id(run_id), priority=priority)
+        worker = None
+        if settings.get("NEWSARCHIVE_DISTRIBUTED"):
+            worker = distributed_settings(settings, run_id, given)
         if (settings.getpriority("USER_AGENT") or 0) == 0:  # only Scrapy's default is replaced
             contact = settings.get("NEWSARCHIVE_CONTACT", default_settings.NEWSARCHIVE_CONTACT)
             settings.set("USER_AGENT", user_agent(contact), priority=15)
@@ -129,7 +186,7 @@ class NewsarchiveAddon:
             "NEWSARCHIVE_RUNFOLDER_ENABLED", default_settings.NEWSARCHIVE_RUNFOLDER_ENABLED
         ):
             output = settings.get("NEWSARCHIVE_OUTPUT", default_settings.NEWSARCHIVE_OUTPUT)
-            uri = f"{output}/%(name)s/{run_id}/items.jsonl"
+            uri = f"{output}/%(name)s/{run_id}/{worker_file('items.jsonl', worker)}"
             feeds = settings.getdict("FEEDS")
             # Articles only: a user's own spider's items go to the user's own feeds.
             feeds[uri] = {

@@ -123,3 +123,10 @@ NEWSARCHIVE_REPORT_MAX_ARTICLES = 1000
 #: Log a progress line (articles, pages/s, queue, notices, errors, time left) every
 #: ``LOGSTATS_INTERVAL`` seconds, next to Scrapy's own counters.
 NEWSARCHIVE_PROGRESS_ENABLED = True
+#: Distributed crawling (issue 12): a Redis URL (``redis://host:6379/0``) whose shared queue,
+#: duplicate filter and state the workers of one run (same NEWSARCHIVE_RUN_ID) use; empty = off.
+NEWSARCHIVE_DISTRIBUTED = ""
+#: This worker's id in a distributed run (file names, Redis); empty = ``<host>-<pid>``.
+NEWSARCHIVE_WORKER_ID = ""
+#: Seconds after its last heartbeat that a silent worker stops counting as alive.
+NEWSARCHIVE_DISTRIBUTED_HEARTBEAT = 10.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
@@ -32,3 +33,22 @@ def check_run_id(run_id: str) -> str:
 def run_folder(output_root: str | Path, spider_name: str, run_id: str) -> Path:
     """The run folder of one crawl (not created here)."""
     return Path(output_root) / spider_name / check_run_id(run_id)
+
+
+def worker_file(name: str, worker: str | None) -> str:
+    """A run-folder file name of one worker: ``items.jsonl`` → ``items-<worker>.jsonl``.
+
+    A single-machine run (no worker) keeps the plain names; the workers of a distributed run
+    each write their own files into one run folder, so no two processes ever append to one.
+    """
+    if not worker:
+        return name
+    stem, dot, suffix = name.partition(".")
+    return f"{stem}-{worker}{dot}{suffix}"
+
+
+def worker_of(settings: Any) -> str | None:
+    """This process's worker id in a distributed run (``NEWSARCHIVE_WORKER_ID``), else None."""
+    if not settings.get("NEWSARCHIVE_DISTRIBUTED"):
+        return None
+    return settings.get("NEWSARCHIVE_WORKER_ID") or None

@@ -185,6 +185,16 @@ def repair_run_folder(folder: str | Path) -> RunRepair:
     return RunRepair(str(folder), warcs, jsonl)
 
 
+def repair_worker_files(folder: str | Path, worker: str) -> RunRepair:
+    """Repair only the files of one worker of a distributed run (named ``*-<worker>-*.warc.gz``
+    and ``*-<worker>.jsonl``): the other workers may still be writing theirs."""
+    folder = Path(folder)
+    warcs = tuple(repair_warc(path) for path in open_warcs(folder) if f"-{worker}-" in path.name)
+    lines = sorted(folder.glob(f"*-{worker}.jsonl"))
+    jsonl = tuple(fixed for path in lines if (fixed := repair_jsonl(path)))
+    return RunRepair(str(folder), warcs, jsonl)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m newsarchive.archive.repair FOLDER...``: repair and print a JSON report.
 

@@ -9,7 +9,7 @@ request failed. This one keeps all of Scrapy's behaviour and options, and exits
 * ``2`` (usage) without crawling when a spider argument cannot be used: one line on stderr
   naming the argument and what it accepts (:mod:`newsarchive.arguments`);
 * ``75`` (EX_TEMPFAIL) without crawling when another run of the same spider holds the output's
-  lock.
+  lock (distributed: a single-machine run holds it, or a worker with the same id runs).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from scrapy.exceptions import UsageError
 
 from newsarchive import default_settings as defaults
 from newsarchive.arguments import EXIT_USAGE, ArgumentError
-from newsarchive.extensions.runlock import EXIT_LOCKED, lock_path, probe
+from newsarchive.extensions.runlock import EXIT_LOCKED, lock_path, probe, worker_lock_path
+from newsarchive.runfolder import run_folder, worker_of
 from newsarchive.runstatus import failure_reasons
 
 EXIT_FAILED = 1
@@ -49,7 +50,12 @@ class Command(ScrapyCrawlCommand):
             "NEWSARCHIVE_RUNLOCK_ENABLED", defaults.NEWSARCHIVE_RUNLOCK_ENABLED
         ):
             path = lock_path(output, spname)
-            holder = probe(path)
+            worker = worker_of(self.settings)  # distributed workers share the spider's lock
+            holder = probe(path, shared=worker is not None)
+            if holder is None and worker is not None:
+                run_id = self.settings.get("NEWSARCHIVE_RUN_ID") or "run"
+                path = worker_lock_path(run_folder(output, spname, run_id), worker)
+                holder = probe(path)
             if holder is not None:
                 print(
                     f"newsarchive: not starting: another run of spider {spname!r} on output "

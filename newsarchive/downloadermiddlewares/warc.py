@@ -24,7 +24,7 @@ from newsarchive.archive.records import HttpExchange
 from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
 from newsarchive.extensions.statestore import state_for
 from newsarchive.items import ArticleItem
-from newsarchive.runfolder import run_folder
+from newsarchive.runfolder import run_folder, worker_of
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +47,13 @@ class WarcMiddlewareConfig:
 
     @classmethod
     def from_settings(cls, settings) -> WarcMiddlewareConfig:
+        prefix = settings.get("NEWSARCHIVE_WARC_PREFIX", defaults.NEWSARCHIVE_WARC_PREFIX)
+        worker = worker_of(settings)
         return cls(
             output=settings.get("NEWSARCHIVE_OUTPUT", defaults.NEWSARCHIVE_OUTPUT),
             run_id=settings.get("NEWSARCHIVE_RUN_ID") or "run",
-            prefix=settings.get("NEWSARCHIVE_WARC_PREFIX", defaults.NEWSARCHIVE_WARC_PREFIX),
+            # A distributed worker's files: <prefix>-<worker>-<run id>-<serial>.warc.gz
+            prefix=f"{prefix}-{worker}" if worker else prefix,
             max_size=settings.getint(
                 "NEWSARCHIVE_WARC_MAX_SIZE", defaults.NEWSARCHIVE_WARC_MAX_SIZE
             ),

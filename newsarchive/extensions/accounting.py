@@ -32,6 +32,12 @@ stopped before the response was processed). In a run that finished, anything wit
 Stats: ``newsarchive/accounting/discovered``, ``.../requested``, ``.../<outcome>[/<reason>]``,
 ``.../pending[/<where>]``, ``.../not_requested[/<reason>]``.
 
+Distributed (``NEWSARCHIVE_DISTRIBUTED``): one worker schedules a URL, another fetches it. Each
+worker's stats and ``urls-<worker>.jsonl`` account for the URLs it scheduled or worked on (one
+another worker took is ``pending/queued`` there), and every worker also writes each URL's fate
+into the run's ledger in Redis (:mod:`newsarchive.cluster.ledger`), strongest fate wins, as it
+happens: ``scrapy runmerge`` takes the run's fates from it, a SIGKILLed worker's included.
+
 The same table, one line per discovered URL, is the run's ``urls.jsonl``
 (:class:`newsarchive.items.UrlRecord`: outcome, reason, HTTP status, attempts, where it was
 found, when fetched, redirect chain, WARC file and offset): the stats are counted from those
@@ -55,8 +61,10 @@ from w3lib.url import safe_url_string
 
 from newsarchive import default_settings as defaults
 from newsarchive import metakeys
+from newsarchive.cluster.ledger import Ledger
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.downloadermiddlewares.conditional import request_key
+from newsarchive.extensions.distributed import cluster_for
 from newsarchive.extensions.errorlog import (
     NOT_ARTICLE_PREFIX,
     report_error,
@@ -65,7 +73,7 @@ from newsarchive.extensions.errorlog import (
 from newsarchive.extensions.statestore import state_for
 from newsarchive.items import UrlRecord, WarcPosition
 from newsarchive.pipelines.dedupe import UnchangedArticle
-from newsarchive.runfolder import run_folder
+from newsarchive.runfolder import run_folder, worker_file, worker_of
 from newsarchive.runstatus import mark_failed
 from newsarchive.state import ArticleState
 from newsarchive.urllog import URLS_FILE, UrlSeen, count_records, write_records
@@ -131,6 +139,15 @@ class AccountingExtension:
         #: many of those are there now: where a URL without a fate was when a run stopped early.
         self.downloaded: set[str] = set()
         self.at_downloader: Counter[str] = Counter()
+        self._ledger: Ledger | bool | None = False  # False: not looked up yet
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """The run's ledger in a distributed run (looked up once the crawler is built)."""
+        if self._ledger is False:
+            cluster = cluster_for(self.crawler)
+            self._ledger = cluster.ledger if cluster is not None else None
+        return self._ledger or None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AccountingExtension:
@@ -153,11 +170,19 @@ class AccountingExtension:
         return ext
 
     def _set(self, origin: str | None, outcome: str, reason: str) -> None:
-        if origin is None or origin not in self.fate:
+        if origin is None:
             return
+        ledger = self.ledger
+        if origin not in self.fate:
+            if ledger is None:
+                return
+            self.fate[origin] = None  # scheduled by another worker, worked on here
+            self.seen[origin] = UrlSeen()
         current = self.fate[origin]
         if current is None or _RANK[outcome] <= _RANK[current[0]]:  # later news is sharper
             self.fate[origin] = (outcome, reason)
+            if ledger is not None:
+                ledger.fate(origin, _RANK[outcome], outcome, reason)
 
     @staticmethod
     def _origin(request: Request | None) -> str | None:
@@ -169,6 +194,8 @@ class AccountingExtension:
             self.fate.setdefault(request.url, None)
             if request.url not in self.seen:
                 self.seen[request.url] = UrlSeen(discovered_from=_discovered_from(request))
+            if self.ledger is not None:
+                self.ledger.requested(request.url)
         elif "redirect_urls" in request.meta and not _in_scope(request.url, spider):
             # Scrapy's OffsiteMiddleware drops such a redirect silently, in this same signal.
             self._set(request.meta[metakeys.ORIGIN], "skipped", "offsite_redirect")
@@ -254,6 +281,8 @@ class AccountingExtension:
         if key not in self.dropped:
             self.dropped[key] = _slug(reason)
             self.dropped_from[key] = source
+            if self.ledger is not None:
+                self.ledger.not_requested(key, self.dropped[key])
 
     def records(self, finished: bool = True) -> Iterator[UrlRecord]:
         """One record per discovered URL: the requested ones with their fate (or ``pending``
@@ -283,7 +312,8 @@ class AccountingExtension:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
-        records = list(self.records(finished=reason == "finished"))
+        # A distributed worker's URLs without a fate went to other workers: pending, not lost.
+        records = list(self.records(finished=reason == "finished" and self.ledger is None))
         self._write_records(spider, records)
         counts, dropped = count_records(records)  # the stats are the lines, counted
         not_requested = sum(dropped.values())
@@ -335,4 +365,4 @@ class AccountingExtension:
             settings.get("NEWSARCHIVE_RUN_ID") or "run",
         )
         folder.mkdir(parents=True, exist_ok=True)
-        write_records(folder / URLS_FILE, records)
+        write_records(folder / worker_file(URLS_FILE, worker_of(settings)), records)

@@ -32,7 +32,7 @@ from newsarchive import default_settings as defaults
 from newsarchive import metakeys
 from newsarchive.downloadermiddlewares.replay import ReplayMiss
 from newsarchive.pipelines.dedupe import UnchangedArticle
-from newsarchive.runfolder import run_folder
+from newsarchive.runfolder import run_folder, worker_file, worker_of
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,8 @@ class ErrorLogConfig:
 
     output: str
     run_id: str
+    #: A distributed worker writes ``errors-<worker>.jsonl``.
+    worker: str | None = None
 
 
 class ErrorLogExtension:
@@ -141,6 +143,7 @@ class ErrorLogExtension:
         config = ErrorLogConfig(
             output=settings.get("NEWSARCHIVE_OUTPUT", defaults.NEWSARCHIVE_OUTPUT),
             run_id=settings.get("NEWSARCHIVE_RUN_ID") or "run",
+            worker=worker_of(settings),
         )
         ext = cls(crawler, config)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
@@ -154,7 +157,7 @@ class ErrorLogExtension:
     def spider_opened(self, spider: Spider) -> None:
         folder = run_folder(self.config.output, spider.name, self.config.run_id)
         folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / "errors.jsonl"
+        self.path = folder / worker_file("errors.jsonl", self.config.worker)
         self._file = self.path.open("a", encoding="utf-8")
 
     def spider_closed(self, spider: Spider) -> None:

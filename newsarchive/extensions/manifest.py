@@ -30,7 +30,7 @@ from scrapy.settings import BaseSettings, Settings
 
 from newsarchive import default_settings as defaults
 from newsarchive.extensions.statestore import recovery_report
-from newsarchive.runfolder import run_folder
+from newsarchive.runfolder import run_folder, worker_file, worker_of
 from newsarchive.runstatus import failure_reasons, mark_failed
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class ManifestConfig:
     output: str
     run_id: str
     max_error_ratio: float
+    #: A distributed worker writes ``manifest-<worker>.json`` about its own files.
+    worker: str | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -103,8 +105,16 @@ def changed_settings(settings: BaseSettings) -> dict[str, Any]:
         value = current[name]
         if name in base and _jsonable(base[name]) == _jsonable(value):
             continue
-        changed[name] = "***" if _SECRET.search(name) and value else _jsonable(value)
+        changed[name] = "***" if _SECRET.search(name) and value else _jsonable(_no_password(value))
     return changed
+
+
+def _no_password(value: Any) -> Any:
+    """``redis://:secret@host/0`` → ``redis://***@host/0`` (REDIS_URL, NEWSARCHIVE_DISTRIBUTED)."""
+    if isinstance(value, str) and "://" in value and "@" in value:
+        scheme, _, rest = value.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}"
+    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -178,9 +188,11 @@ def error_ratio(stats: dict[str, Any]) -> tuple[int, int, float]:
     return failed, requested, failed / requested
 
 
-def mark_killed(folder: Path, repair: dict[str, Any]) -> None:
-    """Rewrite a killed run's manifest: status ``killed``, interrupted, and what was repaired."""
-    path = folder / MANIFEST_FILENAME
+def mark_killed(folder: Path, repair: dict[str, Any], worker: str | None = None) -> None:
+    """Rewrite a killed run's manifest (or a killed worker's): status ``killed``, interrupted,
+    and what was repaired."""
+    path = folder / worker_file(MANIFEST_FILENAME, worker)
+    items = worker_file("items.jsonl", worker)
     try:
         manifest = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
@@ -191,16 +203,17 @@ def mark_killed(folder: Path, repair: dict[str, Any]) -> None:
         finish_reason="killed",
         repaired_at=datetime.now(UTC).isoformat(),
         repair=repair,
-        warcs=_warc_entries(folder),
-        items={"file": "items.jsonl", "count": count_lines(folder / "items.jsonl")},
+        warcs=_warc_entries(folder, worker),
+        items={"file": items, "count": count_lines(folder / items)},
     )
     write_json_atomic(path, manifest)
 
 
-def _warc_entries(folder: Path) -> list[dict[str, Any]]:
+def _warc_entries(folder: Path, worker: str | None = None) -> list[dict[str, Any]]:
+    pattern = f"*-{worker}-*.warc.gz" if worker else "*.warc.gz"
     return [
         {"file": path.name, "size": path.stat().st_size, "sha256": sha256_file(path)}
-        for path in sorted(folder.glob("*.warc.gz"))
+        for path in sorted(folder.glob(pattern))
     ]
 
 
@@ -226,6 +239,7 @@ class ManifestExtension:
             max_error_ratio=settings.getfloat(
                 "NEWSARCHIVE_MAX_ERROR_RATIO", defaults.NEWSARCHIVE_MAX_ERROR_RATIO
             ),
+            worker=worker_of(settings),
         )
         extension = cls(crawler, config)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
@@ -250,7 +264,14 @@ class ManifestExtension:
             "settings": changed_settings(self.crawler.settings),
             "recovered_runs": recovery_report(self.crawler),
         }
-        write_json_atomic(self.folder / MANIFEST_FILENAME, self.manifest)
+        if self.config.worker:
+            self.manifest["worker"] = self.config.worker
+        write_json_atomic(self.path, self.manifest)
+
+    @property
+    def path(self) -> Path:
+        assert self.folder is not None
+        return self.folder / worker_file(MANIFEST_FILENAME, self.config.worker)
 
     def check_run(self, stats: dict[str, Any]) -> None:
         """Checks that need only the stats; they run before the exit status is decided."""
@@ -278,6 +299,7 @@ class ManifestExtension:
         reason = str(stats.get("finish_reason", "unknown"))
         interrupted = reason != "finished" and not reason.startswith("closespider")
         failures = failure_reasons(stats)
+        items = worker_file("items.jsonl", self.config.worker)
         self.manifest.update(
             status="interrupted" if interrupted else ("failed" if failures else "finished"),
             interrupted=interrupted,
@@ -285,11 +307,8 @@ class ManifestExtension:
             ended=datetime.now(UTC).isoformat(),
             failures=failures,
             counts=run_counts(stats),
-            warcs=_warc_entries(self.folder),
-            items={
-                "file": "items.jsonl",
-                "count": count_lines(self.folder / "items.jsonl"),
-            },
+            warcs=_warc_entries(self.folder, self.config.worker),
+            items={"file": items, "count": count_lines(self.folder / items)},
         )
         self.manifest.pop("pid", None)
-        write_json_atomic(self.folder / MANIFEST_FILENAME, self.manifest)
+        write_json_atomic(self.path, self.manifest)

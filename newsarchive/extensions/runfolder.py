@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newsarchive import default_settings as defaults
-from newsarchive.runfolder import run_folder
+from newsarchive.runfolder import run_folder, worker_file, worker_of
 from newsarchive.runstatus import FAILURE_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -31,12 +31,14 @@ class RunFolderConfig:
     summary: bool
     #: A replay run archives nothing: ``latest`` keeps pointing at the last crawl's WARCs.
     replay: bool = False
+    #: A distributed worker: its own ``stats-<worker>.json`` and summary.
+    worker: str | None = None
 
 
-def summarize(folder: Path, stats: dict, reason: str) -> str:
-    """A short human summary of a finished run."""
-    warcs = sorted(folder.glob("*.warc.gz"))
-    items = folder / "items.jsonl"
+def summarize(folder: Path, stats: dict, reason: str, worker: str | None = None) -> str:
+    """A short human summary of a finished run (or of one worker's part of a distributed run)."""
+    warcs = sorted(folder.glob(f"*-{worker}-*.warc.gz" if worker else "*.warc.gz"))
+    items = folder / worker_file("items.jsonl", worker)
     notices = {
         key.rsplit("/", 1)[-1]: value
         for key, value in stats.items()
@@ -50,7 +52,9 @@ def summarize(folder: Path, stats: dict, reason: str) -> str:
     )
     failed = stats.get("newsarchive/errors/urls", failed)  # errors.jsonl lines, when written
     lines = [
-        f"newsarchive run {folder.name} finished ({reason})",
+        f"newsarchive run {folder.name}"
+        + (f" worker {worker}" if worker else "")
+        + f" finished ({reason})",
         f"  articles:        {stats.get('newsarchive/extract/articles', 0)}",
         "  legal notices:   "
         + (", ".join(f"{n} {kind}" for kind, n in sorted(notices.items())) or "none"),
@@ -150,6 +154,7 @@ class RunFolderExtension:
                 "NEWSARCHIVE_SUMMARY_ENABLED", defaults.NEWSARCHIVE_SUMMARY_ENABLED
             ),
             replay=bool(settings.get("NEWSARCHIVE_REPLAY")),
+            worker=worker_of(settings),
         )
         extension = cls(crawler, config)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
@@ -175,8 +180,9 @@ class RunFolderExtension:
                 tmp.unlink()
             tmp.symlink_to(self.folder.name, target_is_directory=True)
             os.replace(tmp, latest)
-        write_stats(self.folder / "stats.json", stats)
-        text = summarize(self.folder, stats, reason)
+        worker = self.config.worker
+        write_stats(self.folder / worker_file("stats.json", worker), stats)
+        text = summarize(self.folder, stats, reason, worker)
         if self.config.summary:
             print(text, file=sys.stdout, flush=True)
         else:

@@ -23,6 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newsarchive import default_settings as defaults
+from newsarchive.runfolder import run_folder, worker_of
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +51,22 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-class RunLock:
-    """An exclusive, non-blocking ``flock`` with the holder's pid written inside."""
+def worker_lock_path(folder: str | Path, worker: str) -> Path:
+    """The lock one worker of a distributed run holds in the run folder while it runs."""
+    return Path(folder) / f"worker-{worker}.lock"
 
-    def __init__(self, path: str | Path) -> None:
+
+class RunLock:
+    """A non-blocking ``flock`` with the holder's pid written inside.
+
+    ``shared``: the workers of a distributed run hold the spider's lock together (``LOCK_SH``),
+    so a single-machine run (``LOCK_EX``) cannot start, or repair their open files, meanwhile.
+    Each worker holds its own ``worker-<id>.lock`` exclusively.
+    """
+
+    def __init__(self, path: str | Path, shared: bool = False) -> None:
         self.path = Path(path)
+        self.shared = shared
         self._fh: IO[str] | None = None
         self.previous_holder: str | None = None
         """Contents left by a holder that did not release (a killed run), if any."""
@@ -64,16 +76,19 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh.fileno(), _mode(self.shared) | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.seek(0)
-            holder = fh.read().strip() or "unknown process"
+            holder = fh.read().strip() or "distributed workers"
             fh.close()
             raise RunLocked(
                 f"another run holds {self.path} ({holder}): not starting a second run of the "
                 "same spider on the same output. Wait for it to finish, or stop it; a lock "
                 "left by a dead process is taken over automatically."
             ) from None
+        if self.shared:  # several holders: none writes its pid
+            self._fh = fh
+            return self
         fh.seek(0)
         left = fh.read().strip()
         if left:
@@ -99,9 +114,10 @@ class RunLock:
         if fh is None:
             return
         with contextlib.suppress(OSError):
-            fh.seek(0)
-            fh.truncate()
-            fh.flush()
+            if not self.shared:
+                fh.seek(0)
+                fh.truncate()
+                fh.flush()
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         fh.close()
 
@@ -110,8 +126,13 @@ class RunLock:
         return self._fh is not None
 
 
-def probe(path: str | Path) -> str | None:
-    """Who holds the lock at ``path`` right now (its pid line), or None when it is free.
+def _mode(shared: bool) -> int:
+    return fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+
+
+def probe(path: str | Path, shared: bool = False) -> str | None:
+    """Who holds the lock at ``path`` right now (its pid line), or None when it is free
+    (``shared``: free for one more distributed worker).
 
     Only looks: the file is neither created nor rewritten, so a killed run's trace stays.
     """
@@ -121,9 +142,9 @@ def probe(path: str | Path) -> str | None:
         return None
     with fh:
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh.fileno(), _mode(shared) | fcntl.LOCK_NB)
         except BlockingIOError:
-            return fh.read().strip() or "unknown process"
+            return fh.read().strip() or "distributed workers"
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
     return None
 
@@ -131,6 +152,9 @@ def probe(path: str | Path) -> str | None:
 @dataclass(frozen=True)
 class RunLockConfig:
     output: str
+    #: A distributed worker's id: the spider's lock is shared, the worker's own is exclusive.
+    worker: str | None = None
+    run_id: str = "run"
 
 
 class RunLockExtension:
@@ -140,6 +164,7 @@ class RunLockExtension:
         self.crawler = crawler
         self.config = config
         self.lock: RunLock | None = None
+        self.worker_lock: RunLock | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunLockExtension:
@@ -149,14 +174,27 @@ class RunLockExtension:
         ):
             raise NotConfigured("NEWSARCHIVE_RUNLOCK_ENABLED is false")
         config = RunLockConfig(
-            output=settings.get("NEWSARCHIVE_OUTPUT", defaults.NEWSARCHIVE_OUTPUT)
+            output=settings.get("NEWSARCHIVE_OUTPUT", defaults.NEWSARCHIVE_OUTPUT),
+            worker=worker_of(settings),
+            run_id=settings.get("NEWSARCHIVE_RUN_ID") or "run",
         )
         extension = cls(crawler, config)
         assert crawler.spider is not None, "extensions are built after the spider"
-        extension.lock = RunLock(lock_path(config.output, crawler.spider.name)).acquire()
+        name = crawler.spider.name
+        shared = config.worker is not None
+        extension.lock = RunLock(lock_path(config.output, name), shared=shared).acquire()
+        if config.worker is not None:
+            folder = run_folder(config.output, name, config.run_id)
+            try:
+                extension.worker_lock = RunLock(worker_lock_path(folder, config.worker)).acquire()
+            except RunLocked:
+                extension.lock.release()
+                raise
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
     def engine_stopped(self) -> None:
+        if self.worker_lock is not None:
+            self.worker_lock.release()
         if self.lock is not None:
             self.lock.release()

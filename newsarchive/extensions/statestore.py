@@ -25,15 +25,14 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive import default_settings as defaults
 from newsarchive.archive.repair import RunRepair, open_warcs, repair_run_folder
-from newsarchive.discovery.urlkey import article_key
+from newsarchive.cluster.connect import connect
 from newsarchive.runfolder import run_folder
 from newsarchive.runstatus import mark_failed
-from newsarchive.state.freshness import item_digest
-from newsarchive.state.rows import FetchRecord, StoredRecord, parse_iso
+from newsarchive.state.fold import fold_item, fold_item_lines, fold_warcs
+from newsarchive.state.redisstore import RedisStateStore, state_prefix
 from newsarchive.state.store import STATE_FILENAME, StateStore
 
 logger = logging.getLogger(__name__)
@@ -48,12 +47,15 @@ class StateConfig:
     run_id: str
     path: str
     """Empty: ``<output>/<spider>/state.sqlite``."""
+    distributed: str = ""
+    """A Redis URL: the state is in Redis (:mod:`newsarchive.state.redisstore`), shared by the
+    workers of a distributed run; their killed workers are recovered by their run's workers."""
 
     def state_path(self, spider_name: str) -> Path:
         return Path(self.path) if self.path else Path(self.output) / spider_name / STATE_FILENAME
 
 
-def state_for(crawler: Crawler) -> StateStore | None:
+def state_for(crawler: Crawler) -> StateStore | RedisStateStore | None:
     """The open state store of this crawl, or None when the state extension is off."""
     extension = crawler.get_extension(StateStoreExtension)
     return extension.store if extension is not None else None
@@ -68,10 +70,12 @@ def recovery_report(crawler: Crawler) -> list[dict[str, Any]]:
 class StateStoreExtension:
     """Owns the :class:`StateStore` of one crawl (open at build time, closed at engine stop)."""
 
-    def __init__(self, crawler: Crawler, config: StateConfig, store: StateStore) -> None:
+    def __init__(
+        self, crawler: Crawler, config: StateConfig, store: StateStore | RedisStateStore
+    ) -> None:
         self.crawler = crawler
         self.config = config
-        self.store: StateStore | None = store
+        self.store: StateStore | RedisStateStore | None = store
         self.repairs: list[dict[str, Any]] = []
 
     @classmethod
@@ -83,12 +87,17 @@ class StateStoreExtension:
             output=settings.get("NEWSARCHIVE_OUTPUT", defaults.NEWSARCHIVE_OUTPUT),
             run_id=settings.get("NEWSARCHIVE_RUN_ID") or "run",
             path=settings.get("NEWSARCHIVE_STATE_PATH", defaults.NEWSARCHIVE_STATE_PATH) or "",
+            distributed=settings.get("NEWSARCHIVE_DISTRIBUTED", ""),
         )
         assert crawler.spider is not None, "extensions are built after the spider"
         name = crawler.spider.name
-        extension = cls(crawler, config, StateStore(config.state_path(name)))
-        extension.recover(Path(config.output) / name)
-        extension.backfill()
+        if config.distributed:
+            store = RedisStateStore(connect(config.distributed), state_prefix(name), owned=True)
+            extension = cls(crawler, config, store)
+        else:
+            extension = cls(crawler, config, StateStore(config.state_path(name)))
+            extension.recover(Path(config.output) / name)
+            extension.backfill()
         assert extension.store is not None
         extension.store.begin_run(
             config.run_id, run_folder(config.output, name, config.run_id), datetime.now(UTC)
@@ -145,7 +154,7 @@ class StateStoreExtension:
                     item = json.loads(line)
                 except ValueError:
                     continue
-                folded += self._fold_item(item, run_id, {})
+                folded += fold_item(store, item, run_id, {})
         store.mark_backfilled()
         self.crawler.stats.set_value("newsarchive/state/backfilled_items", folded)
         if folded:
@@ -155,92 +164,15 @@ class StateStoreExtension:
         """Teach the store what a killed run archived and emitted before it died."""
         store = self.store
         assert store is not None
-        validators: dict[str, tuple[str | None, str | None]] = {}
-        payloads = 0
-        for path in sorted(folder.glob("*.warc.gz")):
-            with open(path, "rb") as fh:
-                iterator = ArchiveIterator(fh)
-                for record in iterator:
-                    if record.rec_type != "response":
-                        continue
-                    headers = record.rec_headers
-                    record_id = headers.get_header("WARC-Record-ID")
-                    http = record.http_headers
-                    if http is not None:
-                        validators[record_id] = (
-                            http.get_header("ETag"),
-                            http.get_header("Last-Modified"),
-                        )
-                    stored = StoredRecord(
-                        uri=headers.get_header("WARC-Target-URI"),
-                        date=headers.get_header("WARC-Date"),
-                        record_id=record_id,
-                        payload_digest=headers.get_header("WARC-Payload-Digest"),
-                        run_id=run_id,
-                        filename=path.name,
-                        offset=iterator.get_record_offset(),
-                        length=iterator.get_record_length(),
-                    )
-                    payloads += store.remember_original(stored)
-        items = 0
-        lines = folder / "items.jsonl"
-        if lines.exists():
-            for line in lines.read_text("utf-8").splitlines():
-                try:
-                    item = json.loads(line)
-                except ValueError:
-                    continue
-                items += self._fold_item(item, run_id, validators)
+        payloads, validators = fold_warcs(store, sorted(folder.glob("*.warc.gz")), run_id)
+        items = fold_item_lines(store, folder / "items.jsonl", run_id, validators)
         return {"payloads_registered": payloads, "items_registered": items}
-
-    def _fold_item(
-        self,
-        item: dict[str, Any],
-        run_id: str,
-        validators: dict[str, tuple[str | None, str | None]],
-    ) -> int:
-        store = self.store
-        assert store is not None
-        if not isinstance(item, dict):
-            return 0
-        url = item.get("url")
-        if not (item.get("article_key") or url):
-            return 0
-        # Lines written before article keys existed: derived as the crawl derives them now.
-        aid = str(item.get("article_key") or article_key(url, item.get("article_id")))
-        digest = item_digest(item)
-        version = int(item.get("version") or 1)
-        known = store.article(aid)
-        if known is not None and (known.item_digest == digest or known.version >= version):
-            return 0
-        warc = item.get("warc") or {}
-        payload_digest = warc.get("payload_digest")
-        original = store.original(payload_digest) if payload_digest else None
-        etag, last_modified = validators.get(warc.get("record_id", ""), (None, None))
-        fetched_at = parse_iso(item.get("fetched_at")) or datetime.now(UTC)
-        store.record_fetch(
-            aid,
-            FetchRecord(
-                url=item.get("url") or "",
-                fetched_at=fetched_at,
-                etag=etag,
-                last_modified=last_modified,
-                payload_digest=payload_digest,
-                record=original,
-                run_id=run_id,
-            ),
-            item_digest=digest,
-            version=version,
-            canonical_url=item.get("canonical_url"),
-            published=parse_iso(item.get("published")),
-        )
-        return 1
 
     # -- signals ------------------------------------------------------------------------------
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Fail the run when a site that listed articles last time listed none now."""
-        if self.store is None or reason != "finished":
-            return
+        if self.store is None or reason != "finished" or self.config.distributed:
+            return  # a worker sees only part of the run's discovery
         stats = self.crawler.stats
         hosts = list(getattr(spider, "allowed_domains", None) or [])
         counts = {host: int(stats.get_value(SITE_STAT_PREFIX + host, 0)) for host in hosts}

@@ -1,0 +1,1 @@
+"""Schedulers (the distributed run's shared frontier)."""
