@@ -38,6 +38,9 @@ REVISIT_OF = "newsarchive_revisit_of"
 ORIGIN = "newsarchive_origin"
 #: On the robots.txt request (and its retries/redirects): the netloc whose rules it carries.
 ROBOTSTXT_FOR = "newsarchive_robotstxt_for"
+#: Distributed runs: the in-flight token of a request taken from the shared queue (set by the
+#: distributed scheduler, acked by the shared-frontier spider middleware).
+INFLIGHT = "newsarchive_inflight"
 
 #: On a page requisite's request (and its redirects): the
 #: :class:`~newsarchive.downloadermiddlewares.requisitebudget.PageBudget` of the article page it

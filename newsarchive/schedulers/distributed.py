@@ -4,7 +4,7 @@ scrapy-redis keeps the shared queue (a Redis sorted set) and the shared duplicat
 request fingerprints): this class keeps both, and all of its settings. It changes how a request
 leaves the queue: :meth:`Frontier.take <newsarchive.cluster.frontier.Frontier.take>` moves it,
 atomically, into this worker's in-flight hash, and the request carries the token
-(``request.meta["newsarchive_inflight"]``) that the shared-frontier spider middleware acks once
+(``request.meta[metakeys.INFLIGHT]``) that the shared-frontier spider middleware acks once
 the request is done. A request scheduled again (a retry, a redirect) loses its old token and
 gets its own when taken. A new request is checked against the duplicate filter and queued in
 one Redis script (scrapy-redis does it in two calls, and a kill in between would lose the URL).
@@ -25,10 +25,8 @@ from scrapy_redis import picklecompat
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from newsarchive import metakeys
 from newsarchive.extensions.distributed import cluster_for
-
-#: ``request.meta`` key: the in-flight token of a request taken from the shared queue.
-INFLIGHT_KEY = "newsarchive_inflight"
 
 
 class DistributedScheduler(Scheduler):
@@ -69,7 +67,7 @@ class DistributedScheduler(Scheduler):
         """Never flush: the queue and the duplicate filter belong to the whole run."""
 
     def enqueue_request(self, request: Any) -> bool:
-        request.meta.pop(INFLIGHT_KEY, None)  # a retry or redirect is a request of its own
+        request.meta.pop(metakeys.INFLIGHT, None)  # a retry or redirect is a request of its own
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         data = self._serializer.dumps(request.to_dict(spider=self.spider))
         if not self.frontier.push(data, request.priority, fingerprint):
@@ -85,7 +83,7 @@ class DistributedScheduler(Scheduler):
             return None
         token, data = taken
         request = request_from_dict(self._serializer.loads(data), spider=self.spider)
-        request.meta[INFLIGHT_KEY] = token
+        request.meta[metakeys.INFLIGHT] = token
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request

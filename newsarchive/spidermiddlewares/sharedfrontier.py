@@ -26,8 +26,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from newsarchive import metakeys
 from newsarchive.extensions.distributed import Cluster, cluster_for
-from newsarchive.schedulers.distributed import INFLIGHT_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -128,4 +128,4 @@ class SharedFrontierMiddleware:
 
 def _token(response: Response | None) -> str | None:
     request = getattr(response, "request", None)
-    return request.meta.get(INFLIGHT_KEY) if request is not None else None
+    return request.meta.get(metakeys.INFLIGHT) if request is not None else None
