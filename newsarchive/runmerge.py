@@ -2,13 +2,14 @@
 
 Each worker of a distributed run wrote its own WARCs (``<prefix>-<worker>-<run id>-*.warc.gz``),
 ``items-<worker>.jsonl``, ``errors-<worker>.jsonl``, ``stats-<worker>.json`` and
-``manifest-<worker>.json``. Once every worker has stopped (their ``worker-<id>.lock`` files are
-free), the merge writes what a single-machine run folder holds: ``items.jsonl`` and
-``errors.jsonl`` (the workers' lines, worker by worker), ``stats.json`` (the workers' counts
-summed; the accounting from the run's ledger in Redis when it is reachable), one CDXJ index, one
-WACZ and ``selfcheck.json`` (:func:`newsarchive.archive.check.selfcheck_run`) and one
-``manifest.json``. It also checks the exactly-once promise: no article in two items of one
-version. The workers' own files stay as they are. Scrapy-free.
+``manifest-<worker>.json`` and ``urls-<worker>.jsonl``. Once every worker has stopped (their
+``worker-<id>.lock`` files are free), the merge writes what a single-machine run folder holds:
+``items.jsonl`` and ``errors.jsonl`` (the workers' lines, worker by worker), ``urls.jsonl``
+(:mod:`newsarchive.urlmerge`, with the run's ledger in Redis when it is reachable),
+``stats.json`` (the workers' counts summed, the accounting counted from ``urls.jsonl``), one
+CDXJ index, one WACZ and ``selfcheck.json`` (:func:`newsarchive.archive.check.selfcheck_run`),
+one ``manifest.json`` and ``report.html``. It also checks the exactly-once promise: no article
+in two items of one version. The workers' own files stay as they are. Scrapy-free.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from typing import Any
 
 from newsarchive.archive.check import SelfCheckOptions, SelfCheckReport, selfcheck_run, wacz_path
 from newsarchive.archive.repair import repair_worker_files
+from newsarchive.items import UrlRecord
+from newsarchive.report import write_report
 from newsarchive.runfolder import worker_file
+from newsarchive.urllog import URLS_FILE, count_records, write_records
+from newsarchive.urlmerge import merged_records
 
 MANIFEST_VERSION = 1
 ACCOUNTING_PREFIX = "newsarchive/accounting/"
@@ -100,14 +105,33 @@ def summed_stats(folder: Path, workers: list[str]) -> dict[str, Any]:
     return total
 
 
+def accounting_stats(records: list[UrlRecord], outcomes: tuple[str, ...]) -> dict[str, int]:
+    """The ``newsarchive/accounting/...`` stats, counted from the run's URL records."""
+    counts, dropped = count_records(records)
+    requested = sum(1 for record in records if record.outcome != "not_requested")
+    stats = {
+        "discovered": len(records),
+        "requested": requested,
+        "not_requested": sum(dropped.values()),
+        "pending": 0,
+        "unaccounted": counts.get("unaccounted", 0),
+    }
+    stats.update({key: counts.get(key, 0) for key in outcomes})
+    stats.update({key: n for key, n in counts.items() if "/" in key})
+    stats.update({f"not_requested/{why}": n for why, n in dropped.items()})
+    return {ACCOUNTING_PREFIX + key: value for key, value in stats.items()}
+
+
 def merge_run(
     folder: Path,
     options: SelfCheckOptions,
     is_running: Any,
-    ledger_totals: dict[str, int] | None = None,
+    outcomes: tuple[str, ...],
+    ledger: tuple[dict[str, tuple[str, str] | None], dict[str, str]] | None = None,
+    max_report_articles: int = 1000,
 ) -> MergeReport:
     """Merge ``folder`` (see the module docstring). ``is_running(worker)`` says whether a worker
-    still holds its lock; ``ledger_totals`` is the run's accounting from Redis, if reachable."""
+    still holds its lock; ``ledger``: the run's (fates, not requested) from Redis, if reachable."""
     report = MergeReport(folder=folder)
     workers = worker_ids(folder)
     if not workers:
@@ -133,24 +157,28 @@ def merge_run(
     for duplicate in report.duplicates[:20]:
         report.problems.append(f"article in two items: {duplicate}")
     stats = summed_stats(folder, workers)
-    if ledger_totals is not None:
-        report.accounting_source = "ledger"
-        for key in [k for k in stats if k.startswith(ACCOUNTING_PREFIX)]:
-            del stats[key]
-        stats.update({ACCOUNTING_PREFIX + key: value for key, value in ledger_totals.items()})
+    records = merged_records(folder, workers, outcomes, ledger)
+    write_records(folder / URLS_FILE, records)
+    report.accounting_source = "ledger" if ledger is not None else "workers"
+    for key in [k for k in stats if k.startswith(ACCOUNTING_PREFIX)]:
+        del stats[key]
+    stats.update(accounting_stats(records, outcomes))
     report.accounting = {
         key.removeprefix(ACCOUNTING_PREFIX): value
         for key, value in stats.items()
         if key.startswith(ACCOUNTING_PREFIX)
     }
-    if report.accounting_source == "ledger" and report.accounting.get("unaccounted"):
-        report.problems.append(f"{report.accounting['unaccounted']} URLs without a fate")
+    if report.accounting.get("unaccounted"):
+        report.problems.append(
+            f"{report.accounting['unaccounted']} URLs without a fate (urls.jsonl: unaccounted)"
+        )
     report.selfcheck = selfcheck_run(folder, options)
     if not report.selfcheck.passed:
         report.problems.extend(f"self-check: {p}" for p in report.selfcheck.problems[:20])
     stats["newsarchive/selfcheck/summary"] = report.selfcheck.summary_line()
     _write_json(folder / "stats.json", stats)
     _write_json(folder / "manifest.json", merged_manifest(report, stats))
+    write_report(folder, max_report_articles, stats=stats)
     return report
 
 

@@ -281,3 +281,42 @@ def test_three_workers_one_killed_exactly_once(tmp_path, webdouble_factory, redi
         check=False,
     )
     assert validate.returncode == 0, validate.stdout + validate.stderr
+
+
+def test_urls_merge_keeps_the_strongest_fate_and_the_ledgers_word(tmp_path) -> None:
+    """A URL scheduled by one worker and fetched by another is its fetch; the ledger adds what a
+    killed worker did; a URL with no fate anywhere is unaccounted."""
+    from newsarchive.extensions.accounting import OUTCOMES
+    from newsarchive.urlmerge import merged_records
+
+    def write(worker: str, *lines: dict) -> None:
+        text = "".join(json.dumps(line) + "\n" for line in lines)
+        (tmp_path / f"urls-{worker}.jsonl").write_text(text, "utf-8")
+
+    write(
+        "a",
+        {"url": "https://x/1", "outcome": "pending", "reason": "queued"},
+        {"url": "https://x/2", "outcome": "pending", "reason": "queued"},
+        {"url": "https://x/9", "outcome": "not_requested", "reason": "before_since"},
+    )
+    write(
+        "b",
+        {"url": "https://x/1", "outcome": "item", "reason": "article", "status": 200},
+        {"url": "https://x/9", "outcome": "item", "reason": "article"},
+    )
+    fates = {
+        "https://x/1": ("item", "article"),
+        "https://x/2": None,
+        "https://x/3": ("error", "http_500"),
+    }
+    records = merged_records(
+        tmp_path, ["a", "b"], OUTCOMES, (fates, {"https://x/8": "known_skipped"})
+    )
+    by_url = {r.url: (r.outcome, r.reason, r.status) for r in records}
+    assert by_url == {
+        "https://x/1": ("item", "article", 200),
+        "https://x/2": ("unaccounted", None, None),
+        "https://x/3": ("error", "http_500", None),  # the killed worker's, from the ledger only
+        "https://x/9": ("item", "article", None),  # requested after all
+        "https://x/8": ("not_requested", "known_skipped", None),
+    }

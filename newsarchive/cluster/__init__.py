@@ -13,7 +13,7 @@ from __future__ import annotations
 from newsarchive.cluster.connect import connect, redis_url_error
 from newsarchive.cluster.frontier import Frontier
 from newsarchive.cluster.keys import RunKeys, worker_id_for
-from newsarchive.cluster.ledger import Ledger, merged_totals
+from newsarchive.cluster.ledger import Ledger
 from newsarchive.cluster.workers import WorkerRegistry
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "RunKeys",
     "WorkerRegistry",
     "connect",
-    "merged_totals",
     "redis_url_error",
     "worker_id_for",
 ]

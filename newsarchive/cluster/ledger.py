@@ -4,13 +4,12 @@ One worker schedules a request, another fetches it, a third gets its redirect: n
 worker's accounting (:mod:`newsarchive.extensions.accounting`) sees a URL's whole story. Every
 worker also writes into the run's ledger: each requested URL (its *origin*) with the strongest
 fate any worker gave it, and each listed URL discovery did not request. Written as it happens,
-so a SIGKILLed worker's part survives it. ``scrapy runmerge`` sums it (:func:`merged_totals`).
-Scrapy-free.
+so a SIGKILLed worker's part survives it. ``scrapy runmerge`` reads it
+(:mod:`newsarchive.urlmerge`). Scrapy-free.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from newsarchive.cluster.keys import RunKeys
@@ -65,32 +64,3 @@ class Ledger:
             for url, reason in self._redis.hscan_iter(self.keys.not_requested, count=1000)
         }
         return fates, dropped
-
-
-def merged_totals(
-    fates: dict[str, tuple[str, str] | None], dropped: dict[str, str], outcomes: tuple[str, ...]
-) -> dict[str, int]:
-    """The accounting sums of the run (the per-worker stats' names without their prefix).
-
-    A URL with no fate from any worker is ``unaccounted``: the merge runs when every worker has
-    stopped, so none is still pending.
-    """
-    counts: Counter[str] = Counter()
-    for fate in fates.values():
-        if fate is None:
-            counts["unaccounted"] += 1
-            continue
-        counts[fate[0]] += 1
-        counts[f"{fate[0]}/{fate[1]}"] += 1
-    not_requested = Counter(reason for url, reason in dropped.items() if url not in fates)
-    totals = {
-        "discovered": len(fates) + sum(not_requested.values()),
-        "requested": len(fates),
-        "not_requested": sum(not_requested.values()),
-        "pending": 0,
-        "unaccounted": counts.pop("unaccounted", 0),
-    }
-    totals.update({key: counts.get(key, 0) for key in outcomes})
-    totals.update({key: n for key, n in counts.items() if "/" in key})
-    totals.update({f"not_requested/{why}": n for why, n in not_requested.items()})
-    return totals

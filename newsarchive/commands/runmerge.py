@@ -21,7 +21,8 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newsarchive.cluster import Ledger, RunKeys, connect, merged_totals
+from newsarchive import default_settings as defaults
+from newsarchive.cluster import Ledger, RunKeys, connect
 from newsarchive.extensions.accounting import OUTCOMES
 from newsarchive.extensions.runlock import EXIT_LOCKED, probe, worker_lock_path
 from newsarchive.extensions.selfcheck import options_from_settings
@@ -52,7 +53,11 @@ class Command(ScrapyCommand):
             folder,
             replace(options, build_cdxj=True, build_wacz=True),
             is_running=lambda worker: probe(worker_lock_path(folder, worker)) is not None,
-            ledger_totals=self.ledger_totals(folder),
+            outcomes=OUTCOMES,
+            ledger=self.ledger(folder),
+            max_report_articles=self.settings.getint(
+                "NEWSARCHIVE_REPORT_MAX_ARTICLES", defaults.NEWSARCHIVE_REPORT_MAX_ARTICLES
+            ),
         )
         print(summary(report))
         if report.running:
@@ -60,23 +65,25 @@ class Command(ScrapyCommand):
         elif not report.passed:
             self.exitcode = 1
 
-    def ledger_totals(self, folder: Path) -> dict[str, int] | None:
-        """The run's accounting from Redis, or None (then the workers' sums stand)."""
+    def ledger(
+        self, folder: Path
+    ) -> tuple[dict[str, tuple[str, str] | None], dict[str, str]] | None:
+        """The run's fates from Redis, or None (then the workers' own logs stand)."""
         assert self.settings is not None
         url = self.settings.get("NEWSARCHIVE_DISTRIBUTED") or _recorded_url(folder)
         if not url:
-            print("accounting: no NEWSARCHIVE_DISTRIBUTED given: summing the workers' own")
+            print("accounting: no NEWSARCHIVE_DISTRIBUTED given: from the workers' own logs")
             return None
         try:
             client = connect(url)
         except (ValueError, ConnectionError) as exc:
-            print(f"accounting: {exc}; summing the workers' own")
+            print(f"accounting: {exc}; from the workers' own logs")
             return None
         try:
             fates, dropped = Ledger(client, RunKeys(folder.parent.name, folder.name)).read()
         finally:
             client.close()
-        return merged_totals(fates, dropped, OUTCOMES) if fates else None
+        return (fates, dropped) if fates else None
 
 
 def _recorded_url(folder: Path) -> str | None:
