@@ -105,6 +105,10 @@ def test_redis_state_store_round_trip(client) -> None:
     assert store.original("sha1:A") == record
     store.set_site_articles({"x.test": 3}, "r1")
     assert store.site_articles() == {"x.test": 3}
+    assert store.load_template("x.test") is None and not store.template_page_learned("x.test", "1")
+    store.save_template("x.test", 2, {"b1": [2, 0], "b2": [1, 1]}, ["1", "2"])
+    assert store.load_template("x.test") == (2, {"b1": [2, 0], "b2": [1, 1]})
+    assert store.template_page_learned("x.test", "2")
 
 
 def test_disabled_without_redis_url() -> None:

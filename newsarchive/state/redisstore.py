@@ -16,7 +16,7 @@ and ``<prefix>:runs`` (hashes of JSON). Scrapy-free.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -190,6 +190,37 @@ class RedisStateStore:
                     for site, n in counts.items()
                 },
             )
+
+    # -- site templates (newsarchive.state.templates) -----------------------------------------
+    def template_page_learned(self, site: str, page: str) -> bool:
+        return bool(self._redis.sismember(self._key("template", site, "pages"), page))
+
+    def load_template(self, site: str) -> tuple[int, dict[str, list[int]]] | None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.get(self._key("template", site, "count"))
+        pipe.hgetall(self._key("template", site, "blocks"))
+        pages, blocks = pipe.execute()
+        if pages is None:
+            return None
+        return int(pages), {_text(k) or "": json.loads(v) for k, v in blocks.items()}
+
+    def save_template(
+        self, site: str, pages: int, counts: Mapping[str, list[int]], learned: Iterable[str]
+    ) -> None:
+        """Replace the counts of ``site`` and mark the ``learned`` pages, in one transaction.
+
+        Workers learning one site at once each write their own counts (the last write wins):
+        a site's template is a statistic over its pages, and a page is learned once per run."""
+        blocks = self._key("template", site, "blocks")
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(self._key("template", site, "count"), pages)
+        pipe.delete(blocks)
+        if counts:
+            pipe.hset(blocks, mapping={block: json.dumps(v) for block, v in counts.items()})
+        learned = list(learned)
+        if learned:
+            pipe.sadd(self._key("template", site, "pages"), *learned)
+        pipe.execute()
 
     # -- runs --------------------------------------------------------------------------------
     def begin_run(self, run_id: str, folder: str | Path, started: datetime) -> None:

@@ -9,7 +9,7 @@ transaction. Scrapy-free. The tables are described in :mod:`newsarchive.state.sc
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -266,6 +266,43 @@ class StateStore:
             db.executemany(
                 "INSERT OR REPLACE INTO sites(site, articles, run_id) VALUES (?, ?, ?)",
                 [(site, count, run_id) for site, count in counts.items()],
+            )
+
+    # -- site templates (newsarchive.state.templates) -----------------------------------------
+    def template_page_learned(self, site: str, page: str) -> bool:
+        """Was this page (an article key) of ``site`` learned from already?"""
+        row = self._db.execute(
+            "SELECT 1 FROM template_pages WHERE site = ? AND page = ?", (site, page)
+        ).fetchone()
+        return row is not None
+
+    def load_template(self, site: str) -> tuple[int, dict[str, list[int]]] | None:
+        """(pages learned from, block → [count, delta]) of ``site``; None when never learned."""
+        with self.transaction() as db:
+            row = db.execute("SELECT pages FROM template_sites WHERE site = ?", (site,)).fetchone()
+            if row is None:
+                return None
+            rows = db.execute(
+                "SELECT block, count, delta FROM template_blocks WHERE site = ?", (site,)
+            ).fetchall()
+        return int(row[0]), {block: [int(count), int(delta)] for block, count, delta in rows}
+
+    def save_template(
+        self, site: str, pages: int, counts: Mapping[str, list[int]], learned: Iterable[str]
+    ) -> None:
+        """Replace the counts of ``site`` and mark the ``learned`` pages, in one transaction."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO template_sites(site, pages) VALUES (?, ?)", (site, pages)
+            )
+            db.execute("DELETE FROM template_blocks WHERE site = ?", (site,))
+            db.executemany(
+                "INSERT INTO template_blocks(site, block, count, delta) VALUES (?, ?, ?, ?)",
+                [(site, block, count, delta) for block, (count, delta) in counts.items()],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO template_pages(site, page) VALUES (?, ?)",
+                [(site, page) for page in learned],
             )
 
     # -- runs --------------------------------------------------------------------------------

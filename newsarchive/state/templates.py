@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from newsarchive.extraction.template import SiteTemplate, TemplateRule
+from newsarchive.state.redisstore import RedisStateStore
 from newsarchive.state.store import StateStore
 
 
@@ -19,7 +20,7 @@ class TemplateMemory:
     """Site templates of one crawl, learned page by page (see the module docstring)."""
 
     def __init__(
-        self, store: StateStore | None, rule: TemplateRule, flush_every: int = 200
+        self, store: StateStore | RedisStateStore | None, rule: TemplateRule, flush_every: int = 200
     ) -> None:
         self.store = store
         self.rule = rule
@@ -51,11 +52,7 @@ class TemplateMemory:
             return True
         if self.store is None:
             return False
-        with self.store.transaction() as db:
-            row = db.execute(
-                "SELECT 1 FROM template_pages WHERE site = ? AND page = ?", (site, page)
-            ).fetchone()
-        return row is not None
+        return self.store.template_page_learned(site, page)
 
     def learn(self, site: str, page: str, blocks: Iterable[str]) -> frozenset[str]:
         """Count one page's blocks (once per page key); the site's template after it."""
@@ -81,36 +78,21 @@ class TemplateMemory:
         return sum(len(blocks) for blocks in self._current.values())
 
 
-def load_site(store: StateStore | None, site: str, rule: TemplateRule) -> SiteTemplate:
+def load_site(
+    store: StateStore | RedisStateStore | None, site: str, rule: TemplateRule
+) -> SiteTemplate:
     """What the store knows of ``site`` (an empty template when nothing, or no store)."""
     template = SiteTemplate(rule)
     if store is None:
         return template
-    with store.transaction() as db:
-        row = db.execute("SELECT pages FROM template_sites WHERE site = ?", (site,)).fetchone()
-        if row is None:
-            return template
-        template.pages = int(row[0])
-        rows = db.execute(
-            "SELECT block, count, delta FROM template_blocks WHERE site = ?", (site,)
-        ).fetchall()
-    template.counts = {block: [int(count), int(delta)] for block, count, delta in rows}
+    stored = store.load_template(site)
+    if stored is not None:
+        template.pages, template.counts = stored
     return template
 
 
-def save_site(store: StateStore, site: str, template: SiteTemplate, pages: Iterable[str]) -> None:
+def save_site(
+    store: StateStore | RedisStateStore, site: str, template: SiteTemplate, pages: Iterable[str]
+) -> None:
     """Replace the stored counts of ``site`` and mark ``pages`` learned, in one transaction."""
-    with store.transaction() as db:
-        db.execute(
-            "INSERT OR REPLACE INTO template_sites(site, pages) VALUES (?, ?)",
-            (site, template.pages),
-        )
-        db.execute("DELETE FROM template_blocks WHERE site = ?", (site,))
-        db.executemany(
-            "INSERT INTO template_blocks(site, block, count, delta) VALUES (?, ?, ?, ?)",
-            [(site, block, count, delta) for block, (count, delta) in template.counts.items()],
-        )
-        db.executemany(
-            "INSERT OR IGNORE INTO template_pages(site, page) VALUES (?, ?)",
-            [(site, page) for page in pages],
-        )
+    store.save_template(site, template.pages, template.counts, pages)
