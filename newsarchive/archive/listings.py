@@ -6,13 +6,15 @@ does not hold. The crawl archived every sitemap and feed it read, so the hints a
 them here and matched to pages by article key (:mod:`newsarchive.discovery.urlkey`), with the
 spiders' merge rules. A page no listing names was found by following a link (a section page,
 ``news``' link-following): its archived request's ``Referer`` names the page it was found on, as
-``discovered_from`` did. The run id comes from each file's ``warcinfo``. Nothing here imports
-Scrapy.
+``discovered_from`` did. The run id comes from each file's ``warcinfo``; an item's ``version``
+and ``previous_digest`` (decided by the crawl's state store) from the item the crawl archived
+in a ``metadata`` record next to the response. Nothing here imports Scrapy.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import zlib
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -65,6 +67,9 @@ class ArchiveContext:
         self.run_ids: dict[str, str] = {}
         self.referers: dict[str, str] = {}
         """Article key → ``Referer`` of its first archived request."""
+        self.versions: dict[str, tuple[int | None, str | None]] = {}
+        """Response record id → ``(version, previous_digest)`` of the item the crawl wrote for
+        it (its ``metadata`` record): what the crawl's state store decided, kept by reextract."""
         self._listings: list[tuple[RecordSource, int]] = []
 
     def visit(self, record: ArchivedRecord) -> None:
@@ -73,6 +78,8 @@ class ArchiveContext:
                 name, _, value = line.partition(":")
                 if name.strip() == "isPartOf" and value.strip():
                     self.run_ids[record.source.label] = value.strip()
+        elif record.rec_type == "metadata" and record.payload:
+            self._read_item_record(record)
         elif record.rec_type == "request" and record.url:
             referer = record.header("Referer")
             if referer:
@@ -84,6 +91,23 @@ class ArchiveContext:
             # Read once the index can resolve revisits (a scheduled run's sitemaps are all
             # revisits); in file order, so "first source wins" as in the crawl.
             self._listings.append((record.source, record.offset))
+
+    def _read_item_record(self, record: ArchivedRecord) -> None:
+        """The crawl's item, kept in a ``metadata`` record next to its response."""
+        refers_to = record.refers_to
+        if not refers_to or "json" not in (record.content_type or ""):
+            return
+        try:
+            item = json.loads(record.payload or b"")
+        except ValueError:
+            return
+        if isinstance(item, dict) and "version" in item:
+            version = item.get("version")
+            previous = item.get("previous_digest")
+            self.versions[refers_to] = (
+                version if isinstance(version, int) else None,
+                previous if isinstance(previous, str) else None,
+            )
 
     def hints_for(self, key: str) -> dict[str, Any]:
         """The listings' hints of an article, credited to the source its request names."""

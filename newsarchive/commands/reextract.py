@@ -72,6 +72,10 @@ class Job:
     fetched_at: str
     run_id: str | None
     hints: dict[str, Any] = field(default_factory=dict)
+    version: int | None = None
+    """The crawl's ``version`` (and ``previous_digest``) of this page's item, from the item it
+    archived next to the response; null when the crawl wrote none (or kept no state)."""
+    previous_digest: str | None = None
 
 
 def _auto_detect(body: bytes) -> str | None:
@@ -111,7 +115,9 @@ def item_of(job: Job, fields: dict[str, Any]) -> dict[str, Any]:
         warc=job.ref,
         hints=dict(job.hints),
     )
-    return ItemAdapter(build_item(page, fields, job.run_id)).asdict()
+    item = build_item(page, fields, job.run_id)
+    item = replace(item, version=job.version, previous_digest=job.previous_digest)
+    return ItemAdapter(item).asdict()
 
 
 def is_html(record: ArchivedRecord) -> bool:
@@ -255,6 +261,7 @@ def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
             for record in iter_records(path):
                 if record.rec_type not in ("response", "revisit"):
                     continue
+                archived_id = record.record_id or ""  # the crawl's item refers to this one
                 if record.rec_type == "revisit":
                     record = index.resolve(record)
                     if record.payload is None:
@@ -267,6 +274,7 @@ def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
                     tally.counts["skipped: not HTML"] += 1
                     continue
                 key = article_key(record.url or "")
+                version, previous = context.versions.get(archived_id, (None, None))
                 yield Job(
                     url=record.url or "",
                     status=record.status,
@@ -283,6 +291,8 @@ def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
                     fetched_at=iso_utc(warc_moment(record.date)) or "",
                     run_id=context.run_ids.get(record.source.label),
                     hints=context.hints_for(key),
+                    version=version,
+                    previous_digest=previous,
                 )
         except ArchiveError as exc:
             if exc.source not in unreadable:  # already reported by the index pass
