@@ -89,18 +89,22 @@ def test_strip_long_blocks_anywhere_short_ones_only_as_lines():
 
 
 def test_page_blocks_never_offer_a_designation_for_silent_removal():
-    html = f"""<html><body><div class="wsw"><p>{PROMO}</p>
-    <p>Фонд признан нежелательной организацией в прошлом году.</p>
-    <p>Обычный абзац статьи.</p></div><nav><p>Главная</p></nav></body></html>"""
-    lines = page_lines(lxml_html.fromstring(html))
-    text = "\n\n".join(line.text for line in lines[:3])
-    keep = {block_hash(line.text) for line in lines if mentions_designation(line.text)}
-    blocks = page_blocks(lines, text, keep)
-    assert len(blocks.hashes) == 4
-    assert set(blocks.in_text.values()) == {PROMO, "Обычный абзац статьи."}
+    text = f"{PROMO}\n\nФонд признан нежелательной организацией в прошлом году.\n\nОбычный абзац."
+    blocks = page_blocks(text, mentions_designation)
+    assert len(blocks.hashes) == 3
+    assert set(blocks.in_text.values()) == {PROMO, "Обычный абзац."}
     everything = frozenset(blocks.hashes)
     assert strip_template(text, blocks, everything)[0] == (
         "Фонд признан нежелательной организацией в прошлом году."
+    )
+
+
+def test_text_blocks_hash_as_the_pages_lines():
+    """A paragraph of the text and the page's line it came from are one block."""
+    html = f"<html><body><div><p>{PROMO}</p><p>Short line</p></div></body></html>"
+    lines = page_lines(lxml_html.fromstring(html))
+    assert page_blocks(f"{PROMO}\n\nShort line").hashes == tuple(
+        block_hash(line.text) for line in lines
     )
 
 

@@ -118,8 +118,8 @@ def format_rows(rows: list[TemplateRow]) -> str:
         "|---|---:|---:|---|---|---:|---:|",
     ]
     for r in rows:
-        before = " / ".join(f"{v:.4f}" for v in r.before)
-        after = " / ".join(f"{v:.4f}" for v in r.after)
+        before = " / ".join(f"{v:.4f}" for v in r.before) if r.pages else "–"
+        after = " / ".join(f"{v:.4f}" for v in r.after) if r.pages else "–"
         lines.append(
             f"| {r.corpus} | {r.min_pages} | {r.publishers} ({r.pages}) | {before} | {after} "
             f"| {r.pages_changed} | {r.blocks_removed} |"

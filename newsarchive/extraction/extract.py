@@ -55,12 +55,11 @@ from newsarchive.extraction.metadata import (
     utag_data,
 )
 from newsarchive.extraction.notices import (
+    any_trigger,
     find_notices,
-    mentions_designation,
-    page_lines,
     remove_notice,
 )
-from newsarchive.extraction.template import block_hash, page_blocks, strip_template
+from newsarchive.extraction.template import page_blocks, strip_template
 from newsarchive.extraction.text import clean_space, iter_lines
 from newsarchive.extraction.titles import choose_title
 
@@ -226,16 +225,13 @@ def extract(
         printed = [headline_text(h1) for h1 in tree.iterfind(".//h1")]
         headlines = [merged.title, *declared, *printed]
         text = _without_title(generic.body_text(tree, url), headlines)
-    lines = page_lines(tree) if template is not None else None
-    body = _body_container(tree, kind)
-    notices = find_notices(tree, body, template=template or (), lines=lines)
+    notices = find_notices(tree, _body_container(tree, kind), template=template or ())
     for notice in notices:
         text = remove_notice(text, notice)
     blocks = None
-    if lines is not None:
-        keep = {block_hash(line.text) for line in lines if mentions_designation(line.text)}
-        blocks = page_blocks(lines, text, keep)
-        text = strip_template(text, blocks, frozenset(template or ()))[0]
+    if template is not None:
+        blocks = page_blocks(text, any_trigger)
+        text = strip_template(text, blocks, frozenset(template))[0]
     microdata = [] if kind else microdata_authors(tree)
     authors = _authors(kind, has_byline, ranked, sites, host, microdata)
     fields = _fields(merged, authors, text, [n.as_dict() for n in notices])

@@ -3,8 +3,10 @@ the site is crawled and kept out of the article text.
 
 A single page cannot tell its boilerplate (a promo box, a subscription line, a legal notice) from
 its article; a site's pages can: a block that comes back, word for word, on many of them is the
-template. A *block* is one text line of the page (:func:`newsarchive.extraction.text.iter_lines`),
-normalised as the notice detector normalises (:func:`normalize`) and hashed (:func:`block_hash`).
+template. A *block* is one line of a page's article text (a paragraph, or a ``<br>``-separated
+line of one), normalised as the notice detector normalises (:func:`normalize`) and hashed
+(:func:`block_hash`): the same as one text line of the page
+(:func:`newsarchive.extraction.text.iter_lines`) when the paragraph is one block of the page.
 
 The rule (:class:`TemplateRule`): a block is template once it was seen on at least ``min_pages``
 distinct pages of the site *and* on at least ``min_share`` of the pages learned from so far. Counts
@@ -19,11 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from newsarchive.extraction.scoring import tokens
-from newsarchive.extraction.text import Line, clean_space
+from newsarchive.extraction.text import clean_space
 
 _DOUBLE_QUOTES = dict.fromkeys(map(ord, '"“”„«»‹›″〝〞＂'), '"')
 _SINGLE_QUOTES = dict.fromkeys(map(ord, "'‘’‚‛ʼ`´"), "'")
@@ -39,7 +41,12 @@ def normalize(text: str) -> str:
 
 def block_hash(text: str) -> str:
     """The key of a block: 16 hex digits of BLAKE2b over its normalised text."""
-    return hashlib.blake2b(normalize(text).encode("utf-8"), digest_size=8).hexdigest()
+    return hash_normalized(normalize(text))
+
+
+def hash_normalized(normed: str) -> str:
+    """:func:`block_hash` of a text already :func:`normalize`-d."""
+    return hashlib.blake2b(normed.encode("utf-8"), digest_size=8).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -100,29 +107,28 @@ class PageBlocks:
     """One page's blocks, as extraction reports them for learning and stripping."""
 
     hashes: tuple[str, ...]
-    """Every block of the page, in page order (duplicates kept)."""
+    """Every block of the page's text, in order (duplicates kept)."""
     in_text: Mapping[str, str] = field(default_factory=dict)
-    """Hash → text of the blocks that the article text holds and that may be stripped (a block
-    carrying a notice's designation is never in it: it is reported as a notice or kept)."""
+    """Hash → text of the blocks that may be stripped (a block carrying a notice's designation
+    is never in it: it is reported as a notice or kept as the article's sentence)."""
 
 
-def page_blocks(lines: list[Line], text: str, keep: Iterable[str] = ()) -> PageBlocks:
-    """The :class:`PageBlocks` of a page's non-empty ``lines``; ``text`` is its article text,
-    ``keep`` the hashes that must not be stripped."""
-    hashes = tuple(block_hash(line.text) for line in lines)
-    normed_text = normalize(text)
-    text_lines = {normalize(line) for line in text.splitlines()}
-    kept = set(keep)
+def page_blocks(text: str, keep: Callable[[str], object] | None = None) -> PageBlocks:
+    """The :class:`PageBlocks` of an article ``text``: its lines, each a block. Only what the
+    text holds is learned: a block that never reaches a text need not be known, and hashing the
+    text's few lines costs far less than the whole page's. ``keep`` is a test on a block's
+    normalised text: true when it must never be stripped."""
+    hashes = []
     in_text = {}
-    for key, line in zip(hashes, lines, strict=True):
-        if key in kept or not tokens(line.text):
+    for line in text.split("\n"):
+        normed = normalize(line)
+        if not normed:
             continue
-        normed = normalize(line.text)
-        # what strip_blocks would remove: a long block anywhere, a short one as a whole line
-        short = len(tokens(line.text)) < SHORT_BLOCK_TOKENS
-        if normed in text_lines if short else normed in normed_text:
-            in_text[key] = line.text
-    return PageBlocks(hashes, in_text)
+        key = hash_normalized(normed)
+        hashes.append(key)
+        if tokens(normed) and not (keep is not None and keep(normed)):
+            in_text[key] = line
+    return PageBlocks(tuple(hashes), in_text)
 
 
 def _flexible(paragraph: str) -> re.Pattern[str] | None:
