@@ -23,6 +23,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Right after it: page requisites (off by default) pass scope, page budget and size cap
     # here, redirects included, before robots.txt (100) is asked about them.
     f"{_PKG}.downloadermiddlewares.requisitebudget.RequisiteBudgetMiddleware": 56,
+    # Below the conditional middleware: sees a known article's answer once it is archived,
+    # and the end of each redirect chain (Redirect, 600, re-sends through it), so it can tell
+    # a removal: 404, 410, or a redirect to a section page.
+    f"{_PKG}.downloadermiddlewares.removal.RemovalMiddleware": 930,
     # Just below the WARC middleware: sees each response right after it is archived.
     f"{_PKG}.downloadermiddlewares.conditional.ConditionalRequestMiddleware": 940,
     # After Retry (550), HttpCompression (590) and Redirect (600) in the response direction:
@@ -56,6 +60,7 @@ EXTENSIONS = {
     f"{_PKG}.extensions.report.ReportExtension": 450,
     f"{_PKG}.extensions.runfolder.RunFolderExtension": 500,
     f"{_PKG}.extensions.errorlog.ErrorLogExtension": 510,
+    f"{_PKG}.extensions.changelog.ChangeLogExtension": 515,  # changes.jsonl, like errors.jsonl
     f"{_PKG}.extensions.accounting.AccountingExtension": 520,
     f"{_PKG}.extensions.progress.ProgressExtension": 530,  # only reads the stats and logs
 }

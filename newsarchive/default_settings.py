@@ -89,6 +89,17 @@ NEWSARCHIVE_STATE_ENABLED = True
 NEWSARCHIVE_STATE_PATH = ""
 #: Hours after publication during which a known article is re-checked on every run.
 NEWSARCHIVE_REFRESH_WINDOW = 48
+#: Re-check known articles (conditionally) this long after publication, one step each; then
+#: never. Units m, h, d, w (``newsarchive.state.recheck``); empty: no age-based re-checks.
+NEWSARCHIVE_RECHECK_SCHEDULE = "1h,6h,1d,3d,7d,30d"
+#: Most articles one run re-checks by age; the rest stay due for the next run (0: none).
+NEWSARCHIVE_RECHECK_BUDGET = 1000
+#: The moment the schedule is read at (ISO 8601, UTC); empty: now. For tests and dry runs.
+NEWSARCHIVE_RECHECK_NOW = ""
+#: Treat a known article that answers 404/410 or redirects to a section page as removed.
+NEWSARCHIVE_REMOVAL_ENABLED = True
+#: Write ``changes.jsonl`` (changed and removed articles) in the run folder.
+NEWSARCHIVE_CHANGELOG_ENABLED = True
 #: Fetch every discovered article in full, ignoring what the state store knows (``-a full=1``).
 NEWSARCHIVE_FULL_RECRAWL = False
 #: Send If-None-Match / If-Modified-Since for known articles.

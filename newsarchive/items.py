@@ -75,6 +75,44 @@ class Extractor:
 
 
 @dataclass
+class TextChanges:
+    """How much the text changed against the version an item replaces."""
+
+    paragraphs_added: int
+    """Paragraphs in the new text with no counterpart in the old one."""
+
+    paragraphs_removed: int
+    """Paragraphs of the old text that are gone."""
+
+    paragraphs_changed: int
+    """Paragraphs edited in place (an old paragraph replaced by a different one)."""
+
+    chars_before: int
+    """Length of the old ``text`` in characters."""
+
+    chars_after: int
+    """Length of the new ``text`` in characters."""
+
+
+@dataclass
+class ItemChanges:
+    """What a new version changed (``newsarchive.changes``): filter with
+    ``"title" in changes.fields``."""
+
+    fields: list[str]
+    """Content fields whose value changed, in schema order (``title``, ``description``,
+    ``authors``, ``published``, ``modified``, ``text``, ``legal_notice``, ...); empty when the
+    article came back unchanged after a removal."""
+
+    text: TextChanges | None = None
+    """Paragraph and character counts when ``text`` changed, else null."""
+
+    restored: bool = False
+    """The article had been recorded as removed (404, 410, redirect to a section page) and is
+    back."""
+
+
+@dataclass
 class ArticleItem:
     """One archived news article, as written to ``items.jsonl``."""
 
@@ -166,6 +204,10 @@ class ArticleItem:
     previous_digest: str | None = None
     """Content digest (``sha256:...``, see ``newsarchive.state.item_digest``) of the version
     this one replaces; null for version 1."""
+
+    changes: ItemChanges | None = None
+    """What changed against the version this one replaces; null for version 1 (and for the
+    first change after a state file from before change tracking, whose old fields are unknown)."""
 
 
 #: Every ``UrlRecord.outcome``: the requested URLs' fates, strongest first, then the rest.

@@ -34,6 +34,12 @@ FETCHED_AT = "newsarchive_fetched_at"
 #: The stored full response record a conditional request's 304 is a revisit of
 #: (:class:`~newsarchive.state.rows.StoredRecord`, set by the conditional middleware).
 REVISIT_OF = "newsarchive_revisit_of"
+#: On a known article's answer that says it is gone: why (``http_404``, ``http_410``,
+#: ``redirect``; set by the removal middleware). The spider yields no item for it.
+REMOVED = "newsarchive_removed"
+#: On a re-check requested from the state store, not from a listing: the article key (set by
+#: the spiders' re-check, :mod:`newsarchive.spiders.recheck`).
+RECHECK = "newsarchive_recheck"
 #: The URL first requested, before redirects (set by the accounting extension).
 ORIGIN = "newsarchive_origin"
 #: On the robots.txt request (and its retries/redirects): the netloc whose rules it carries.

@@ -32,6 +32,8 @@ from newsarchive.runstatus import mark_failed
 from newsarchive.state.freshness import refetch_reason
 from newsarchive.state.rows import ArticleState
 
+from .recheck import RecheckMixin
+
 
 @dataclass(frozen=True)
 class ArticleTarget:
@@ -51,7 +53,7 @@ class ArticleTarget:
     is then read again, in full, since new articles are found through it."""
 
 
-class ArchiveSpiderMixin:
+class ArchiveSpiderMixin(RecheckMixin):
     """Article requests, article callback and failure reporting shared by the spiders (needs
     ``scrapy.Spider``)."""
 
@@ -92,9 +94,9 @@ class ArchiveSpiderMixin:
     def last_fetch_stands(
         self, known: ArticleState | None, lastmod: datetime | None, published: datetime | None
     ) -> bool:
-        """A known article that neither its listing's lastmod nor the refresh window says to
-        re-check (``newsarchive.state.refetch_reason``)."""
-        if known is None:
+        """A known article that neither its listing's lastmod, the refresh window
+        (``newsarchive.state.refetch_reason``) nor this run's re-check plan says to re-check."""
+        if known is None or self.take_recheck(known):
             return False
         hours = self.settings.getfloat(
             "NEWSARCHIVE_REFRESH_WINDOW", default_settings.NEWSARCHIVE_REFRESH_WINDOW
@@ -189,6 +191,8 @@ class ArchiveSpiderMixin:
         return response.meta.get(metakeys.ARTICLE_ID)
 
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
+        if response.meta.get(metakeys.REMOVED):  # gone: archived and recorded by the removal mw
+            return
         if response.status == 304:  # archived as a revisit, settled by the conditional mw
             return
         if not isinstance(response, TextResponse):

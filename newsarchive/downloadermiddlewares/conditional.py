@@ -77,6 +77,8 @@ class ConditionalRequestMiddleware:
         known = store.article(aid)
         if known is None or known.record is None or not (known.etag or known.last_modified):
             return
+        if known.removed is not None:  # gone last time: a return must come back in full
+            return
         if known.etag:
             request.headers[b"If-None-Match"] = known.etag
         if known.last_modified:

@@ -3,7 +3,11 @@
 The item digest (:func:`newsarchive.state.item_digest`) covers what the article says, not where
 or when it was fetched. Same digest as the stored one: the item is dropped (counted
 ``unchanged``). Otherwise it leaves with ``version`` (1 for a new article) and, when changed,
-``previous_digest``.
+``previous_digest`` and ``changes`` (which fields, how much text: :mod:`newsarchive.changes`,
+against the fingerprint the state keeps of the last version). An article recorded as removed
+that answers again is a new version even when it says what it said before
+(``changes.restored``). Changed and restored articles get a ``changes.jsonl`` line once their
+item line is written (:data:`newsarchive.signals.article_changed`).
 
 Articles are keyed by ``article_key`` (the Pangea id, else the normalised-URL key), so any
 site's articles are versioned. When the listed URL's key differs from the item's (a redirect, a
@@ -18,7 +22,7 @@ next run fetches the article again (the payload, already archived, becomes a rev
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -30,12 +34,15 @@ from scrapy.http import Response
 from newsarchive import default_settings as defaults
 from newsarchive import metakeys
 from newsarchive.archive.records import warc_date
+from newsarchive.changes import fingerprint, summarize
+from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.urlkey import article_key
 from newsarchive.downloadermiddlewares.conditional import request_key
 from newsarchive.extensions.statestore import state_for
-from newsarchive.items import ArticleItem, FetchedPage
+from newsarchive.items import ArticleItem, FetchedPage, ItemChanges, TextChanges
+from newsarchive.signals import article_changed
 from newsarchive.state.freshness import item_digest
-from newsarchive.state.rows import FetchRecord, StoredRecord, parse_iso
+from newsarchive.state.rows import ArticleState, FetchRecord, StoredRecord, parse_iso
 from newsarchive.state.store import StateStore
 
 logger = logging.getLogger(__name__)
@@ -59,6 +66,8 @@ class DedupePipeline:
         #: Item digests passed on in this run, by key: two listed URLs that turn out to be one
         #: article must not both leave as "new" while the first is not settled yet.
         self._passed: dict[str, str] = {}
+        #: The stored state a changed item replaces, by key, until its line is written.
+        self._replaced: dict[str, ArticleState] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
@@ -82,12 +91,14 @@ class DedupePipeline:
             return item
         key = item.article_key = item.article_key or article_key(item.url, item.article_id)
         stats = self.crawler.stats
-        digest = item_digest(ItemAdapter(item).asdict())
+        content = ItemAdapter(item).asdict()
+        digest = item_digest(content)
         if self._passed.get(key) == digest:
             stats.inc_value("newsarchive/dedupe/unchanged")
             raise UnchangedArticle(f"already emitted in this run: {item.url}", log_level="DEBUG")
         known = store.article(key)
-        if known is not None and known.item_digest == digest:
+        restored = known is not None and known.removed is not None
+        if known is not None and known.item_digest == digest and not restored:
             stats.inc_value("newsarchive/dedupe/unchanged")
             raise UnchangedArticle(
                 f"unchanged since version {known.version}: {item.url}", log_level="DEBUG"
@@ -95,7 +106,11 @@ class DedupePipeline:
         if known is not None and known.item_digest is not None:
             item.version = known.version + 1
             item.previous_digest = known.item_digest
-            stats.inc_value("newsarchive/dedupe/changed")
+            item.changes = _changes(summarize(known.fingerprint, content, restored=restored))
+            self._replaced[key] = known
+            stats.inc_value(
+                "newsarchive/dedupe/restored" if restored else "newsarchive/dedupe/changed"
+            )
         else:
             item.version = (known.version if known is not None else 0) + 1
             stats.inc_value("newsarchive/dedupe/new")
@@ -105,7 +120,13 @@ class DedupePipeline:
     # -- settling ----------------------------------------------------------------------------
     def item_scraped(self, item: Any, response: Response) -> None:
         if isinstance(item, ArticleItem) and item.version is not None:
-            self._settle(_key(item), response, item=item)
+            key = _key(item)
+            self._settle(key, response, item=item)
+            replaced = self._replaced.pop(key or "", None)
+            if replaced is not None:
+                self.crawler.signals.send_catch_log(
+                    article_changed, line=_change_line(replaced, item, self.config.run_id)
+                )
 
     def item_dropped(self, item: Any, response: Response, exception: BaseException) -> None:
         if isinstance(item, ArticleItem | FetchedPage):
@@ -147,17 +168,48 @@ class DedupePipeline:
             record=record,
             run_id=self.config.run_id,
         )
+        hints = meta.get(metakeys.HINTS) or None
         if item is None:
-            store.record_fetch(article_id, fetch)
+            store.record_fetch(article_id, fetch, hints=hints)
             return
+        content = ItemAdapter(item).asdict()
         store.record_fetch(
             article_id,
             fetch,
-            item_digest=item_digest(ItemAdapter(item).asdict()),
+            item_digest=item_digest(content),
             version=item.version,
             canonical_url=item.canonical_url,
             published=parse_iso(item.published),
+            fingerprint=fingerprint(content),
+            hints=hints,
         )
+
+
+def _changes(summary: dict[str, Any] | None) -> ItemChanges | None:
+    if summary is None:
+        return None
+    text = TextChanges(**summary["text"]) if summary["text"] is not None else None
+    return ItemChanges(fields=summary["fields"], text=text, restored=summary["restored"])
+
+
+def _change_line(replaced: ArticleState, item: ArticleItem, run_id: str) -> dict[str, Any]:
+    """The ``changes.jsonl`` line of a changed (or restored) article."""
+    new_record = None
+    if item.warc is not None:
+        new_record = {"run_id": run_id, **ItemAdapter(item.warc).asdict(), "uri": item.url}
+    changes = ItemAdapter(item.changes).asdict() if item.changes is not None else None
+    return {
+        "kind": "restored" if replaced.removed is not None else "changed",
+        "article_key": item.article_key,
+        "url": item.url,
+        "old_version": replaced.version,
+        "new_version": item.version,
+        "old_record": asdict(replaced.record) if replaced.record is not None else None,
+        "new_record": new_record,
+        "changes": changes,
+        "reason": replaced.removed_reason,
+        "fetched_at": iso_utc(parse_iso(item.fetched_at)) if item.fetched_at else None,
+    }
 
 
 def _key(item: ArticleItem | FetchedPage) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,25 @@ class ArticleState:
     """Number of distinct items emitted so far (0: fetched, but no item yet)."""
     record: StoredRecord | None = None
     """The last full response record of this article (revisits refer to it)."""
+    first_seen: datetime | None = None
+    """First settled fetch (the age of an article without a publication date)."""
+    removed: datetime | None = None
+    """When the article was found gone (404, 410, redirect to a section page); None: live."""
+    removed_reason: str | None = None
+    """``http_404``, ``http_410`` or ``redirect``."""
+    fingerprint: dict[str, Any] | None = None
+    """What the last item said, field by field (:func:`newsarchive.changes.fingerprint`)."""
+    hints: dict[str, Any] | None = None
+    """The discovery hints of the last fetch (a re-check asks with the same ones)."""
+    rechecked: datetime | None = None
+    """The re-check schedule's clock at the last re-check (the run's start, or the moment
+    ``NEWSARCHIVE_RECHECK_NOW`` names)."""
+
+    @property
+    def last_check(self) -> datetime | None:
+        """The later of the last fetch and the last re-check's clock."""
+        moments = [m for m in (self.last_fetch, self.rechecked) if m is not None]
+        return max(moments) if moments else None
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,12 @@ redirect, a Pangea id found only in the page), so the next run's discovery finds
 (:mod:`newsarchive.state.templates`): pages learned from, block counts, and which pages were
 learned (a page is counted once, whatever run fetches it again).
 
-Schema 3 only adds the three template tables. Schema 2 only adds ``aliases``: a schema-1 file
-is opened as it is (every Pangea row keeps its key) and marked 2;
+Schema 4 adds the re-check and change columns to ``articles`` (``first_seen``, ``removed``,
+``removed_reason``, ``fingerprint``, ``hints``, ``rechecked``: :mod:`newsarchive.state.recheck`,
+:mod:`newsarchive.changes`); older files get them by ``ALTER TABLE``, empty, which means "no
+fingerprint known", so the first change after the upgrade says which version it replaces but not
+which fields changed. Schema 3 only adds the three template tables. Schema 2 only adds
+``aliases``: a schema-1 file is opened as it is (every Pangea row keeps its key) and marked 2;
 :meth:`~newsarchive.state.store.StateStore.needs_backfill` tells the caller to fold in earlier
 runs' keyless items once.
 """
@@ -22,7 +26,17 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+
+#: Columns schema 4 added to ``articles`` (all text, empty in rows written before).
+ADDED_ARTICLE_COLUMNS = (
+    "first_seen",
+    "removed",
+    "removed_reason",
+    "fingerprint",
+    "hints",
+    "rechecked",
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -44,7 +58,13 @@ CREATE TABLE IF NOT EXISTS articles (
     record_offset INTEGER,
     record_length INTEGER,
     record_run TEXT,
-    updated_run TEXT
+    updated_run TEXT,
+    first_seen TEXT,
+    removed TEXT,
+    removed_reason TEXT,
+    fingerprint TEXT,
+    hints TEXT,
+    rechecked TEXT
 );
 CREATE TABLE IF NOT EXISTS payloads (
     payload_digest TEXT PRIMARY KEY,
@@ -83,14 +103,18 @@ CREATE TABLE IF NOT EXISTS runs (
 
 def migrate(db: sqlite3.Connection) -> int | None:
     """Bring an open database to :data:`SCHEMA_VERSION`; return the schema it was found at
-    (None: a new file). Every version so far only added tables, so creating the missing ones
-    is the whole upgrade."""
+    (None: a new file). Every version so far only added tables and columns, so creating the
+    missing ones is the whole upgrade."""
     row = (
         db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if _has_meta(db)
         else None
     )
     db.executescript(SCHEMA)
+    have = {r[1] for r in db.execute("PRAGMA table_info(articles)").fetchall()}
+    for column in ADDED_ARTICLE_COLUMNS:
+        if column not in have:
+            db.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
     db.execute(
         "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)",
         (str(SCHEMA_VERSION),),

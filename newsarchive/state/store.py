@@ -8,11 +8,13 @@ transaction. Scrapy-free. The tables are described in :mod:`newsarchive.state.sc
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from newsarchive.state.rows import ArticleState, FetchRecord, StoredRecord, iso, parse_iso
 from newsarchive.state.schema import migrate
@@ -40,6 +42,44 @@ _ARTICLE_RECORD_COLUMNS = (
     "record_offset",
     "record_length",
 )
+
+
+def _json(value: str | None) -> dict[str, Any] | None:
+    """A JSON object column (None when empty or not an object)."""
+    if not value:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _dump(value: Mapping[str, Any] | None) -> str | None:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True) if value is not None else None
+
+
+def _article_state(row: sqlite3.Row) -> ArticleState:
+    record = _stored_record(row, _ARTICLE_RECORD_COLUMNS) if row["record_id"] else None
+    return ArticleState(
+        article_id=row["article_id"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        published=parse_iso(row["published"]),
+        last_fetch=parse_iso(row["last_fetch"]),
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        payload_digest=row["payload_digest"],
+        item_digest=row["item_digest"],
+        version=row["version"],
+        record=record,
+        first_seen=parse_iso(row["first_seen"]),
+        removed=parse_iso(row["removed"]),
+        removed_reason=row["removed_reason"],
+        fingerprint=_json(row["fingerprint"]),
+        hints=_json(row["hints"]),
+        rechecked=parse_iso(row["rechecked"]),
+    )
 
 
 def _stored_record(row: sqlite3.Row, columns: tuple[str, ...]) -> StoredRecord:
@@ -128,24 +168,15 @@ class StateStore:
         row = self._db.execute(
             "SELECT * FROM articles WHERE article_id = ?", (self.resolve(article_id),)
         ).fetchone()
-        if row is None:
-            return None
-        record = None
-        if row["record_id"]:
-            record = _stored_record(row, _ARTICLE_RECORD_COLUMNS)
-        return ArticleState(
-            article_id=row["article_id"],
-            url=row["url"],
-            canonical_url=row["canonical_url"],
-            published=parse_iso(row["published"]),
-            last_fetch=parse_iso(row["last_fetch"]),
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            payload_digest=row["payload_digest"],
-            item_digest=row["item_digest"],
-            version=row["version"],
-            record=record,
-        )
+        return _article_state(row) if row is not None else None
+
+    def versioned_articles(self) -> Iterator[ArticleState]:
+        """Every article that gave an item (the candidates of a re-check), by key."""
+        rows = self._db.execute(
+            "SELECT * FROM articles WHERE version > 0 ORDER BY article_id"
+        ).fetchall()
+        for row in rows:
+            yield _article_state(row)
 
     def article_count(self) -> int:
         """Number of articles the store knows."""
@@ -160,8 +191,13 @@ class StateStore:
         version: int | None = None,
         canonical_url: str | None = None,
         published: datetime | None = None,
+        fingerprint: Mapping[str, Any] | None = None,
+        hints: Mapping[str, Any] | None = None,
     ) -> None:
         """Settle one fetch: validators, payload, last full record and (if any) the new item.
+
+        A new item also ends a removal (the article is back) and stores what it said
+        (``fingerprint``); ``hints`` are what discovery knew, kept for the next re-check.
 
         Called only once whatever the fetch produced is durable (the item line written), so a
         run killed before that fetches the article again instead of losing its item.
@@ -172,7 +208,8 @@ class StateStore:
             db.execute("INSERT OR IGNORE INTO articles(article_id) VALUES (?)", (article_id,))
             db.execute(
                 """UPDATE articles SET url = ?, last_fetch = ?, etag = ?, last_modified = ?,
-                       payload_digest = COALESCE(?, payload_digest), updated_run = ?
+                       payload_digest = COALESCE(?, payload_digest), updated_run = ?,
+                       first_seen = COALESCE(first_seen, ?), hints = COALESCE(?, hints)
                    WHERE article_id = ?""",
                 (
                     fetch.url,
@@ -181,6 +218,8 @@ class StateStore:
                     fetch.last_modified,
                     fetch.payload_digest,
                     fetch.run_id,
+                    iso(fetch.fetched_at),
+                    _dump(hints),
                     article_id,
                 ),
             )
@@ -204,10 +243,42 @@ class StateStore:
                 db.execute(
                     """UPDATE articles SET item_digest = ?, version = ?,
                            canonical_url = COALESCE(?, canonical_url),
-                           published = COALESCE(?, published)
+                           published = COALESCE(?, published),
+                           fingerprint = COALESCE(?, fingerprint),
+                           removed = NULL, removed_reason = NULL
                        WHERE article_id = ?""",
-                    (item_digest, version or 1, canonical_url, iso(published), article_id),
+                    (
+                        item_digest,
+                        version or 1,
+                        canonical_url,
+                        iso(published),
+                        _dump(fingerprint),
+                        article_id,
+                    ),
                 )
+
+    def mark_rechecked(self, article_id: str, moment: datetime) -> None:
+        """A planned re-check was answered; ``moment`` is the schedule's clock for it."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE articles SET rechecked = ? WHERE article_id = ?",
+                (iso(moment), self.resolve(article_id)),
+            )
+
+    def record_removed(
+        self, article_id: str, fetched_at: datetime, reason: str, run_id: str | None
+    ) -> None:
+        """The article is gone (``reason``: ``http_404``, ``http_410``, ``redirect``): remember
+        when, and when we checked. Its last version and record stay: a return is compared to
+        them, and the validators are not sent while it is gone."""
+        article_id = self.resolve(article_id)
+        with self.transaction() as db:
+            db.execute(
+                """UPDATE articles SET last_fetch = ?, updated_run = ?,
+                       removed = COALESCE(removed, ?), removed_reason = ?
+                   WHERE article_id = ?""",
+                (iso(fetched_at), run_id, iso(fetched_at), reason, article_id),
+            )
 
     def record_not_modified(
         self, article_id: str, fetched_at: datetime, etag: str | None, last_modified: str | None
