@@ -9,7 +9,10 @@ clock is the tests' (``NEWSARCHIVE_RECHECK_NOW``): nothing waits.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from scrapy.exceptions import NotConfigured
@@ -18,7 +21,7 @@ from scrapy.utils.test import get_crawler
 from newsarchive.downloadermiddlewares.removal import RemovalMiddleware
 from newsarchive.extensions.changelog import ChangeLogExtension
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import SAMPLE_ARGS, run_crawl
+from tests.crawl_helpers import REPO, SAMPLE_ARGS, run_crawl
 
 EDITED_ID = "33423580"
 EDITED_PAGE = (
@@ -186,6 +189,57 @@ def test_schedule_budget_and_carry_over_with_the_tests_clock(runs):
     # The real clock and the default schedule: these 2012 and 2025 articles are past every step.
     real = runs["real"]
     assert real.stats["newsarchive/recheck/due"] == 0 and article_gets(real) == []
+
+
+def history(output, target: str, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "scrapy", "history", target,
+           "--output-dir", str(output / "rferl"), *args]  # fmt: skip
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.slow
+def test_history_shows_versions_and_the_words_that_changed_from_the_archive(runs, tmp_path):
+    output = runs["output"]
+    shown = history(output, EDITED_ID, "--html", str(tmp_path / "h.html"))
+    assert shown.returncode == 0, shown.stderr
+    print(shown.stdout)
+    text = shown.stdout
+    lines = text.splitlines()
+    assert lines[0] == f"article {EDITED_ID}: 2 version(s), 0 removal(s)"
+    first_ref = next(i for i in runs["first"].items if i["article_id"] == EDITED_ID)["warc"]
+    second_ref = runs["recheck"].items[0]["warc"]
+    assert lines[1].startswith("  v1  ") and "r1-first/" in lines[1]
+    assert first_ref["record_id"] in lines[1] and f"@{first_ref['offset']} " in lines[1]
+    assert lines[2].startswith("  v2  ") and second_ref["record_id"] in lines[2]
+    # v2 was seen again by later re-checks (304s: revisits of its record), one version still.
+    assert re.search(r"\((\d+) captures\)$", lines[2]) and int(lines[2].split("(")[-1][:-10]) >= 3
+    assert "--- v1 -> v2" in text
+    title = next(line for line in lines if line.startswith("title: "))
+    assert "[-Brands-] {+Outlaws+}" in title
+    body = text.split("\ntext: ", 1)[1]
+    assert "[-Saturday-] {+Friday+}" in body
+    assert body.startswith("{+" + ADDED + "+}")
+    page = (tmp_path / "h.html").read_text("utf-8")
+    assert "<del>Brands</del><ins>Outlaws</ins>" in page and "<del>Saturday</del>" in page
+    # The diff comes from the archive: without any items file the output is the same.
+    for items in (output / "rferl").glob("*/items.jsonl"):
+        items.unlink()
+    again = history(output, f"https://{EDITED_PAGE}")
+    assert again.returncode == 0 and again.stdout == shown.stdout
+
+
+@pytest.mark.slow
+def test_history_shows_a_removal_and_the_return(runs):
+    shown = history(runs["output"], DELETED_ID)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == f"article {DELETED_ID}: 2 version(s), 1 removal(s)"
+    assert lines[1].startswith("  v1  ")
+    assert lines[2].startswith("  removed (http_404)  ") and "r2-recheck-all/" in lines[2]
+    assert lines[3].startswith("  v2  ")
+    assert "title: unchanged" in shown.stdout and "text: unchanged" in shown.stdout
+    missing = history(runs["output"], "99999999")
+    assert missing.returncode != 0 and "no archived capture" in missing.stderr
 
 
 @pytest.mark.parametrize(

@@ -154,6 +154,11 @@ class StateStore:
         row = self._db.execute("SELECT article_id FROM aliases WHERE alias = ?", (key,)).fetchone()
         return row[0] if row is not None else key
 
+    def aliases_of(self, key: str) -> list[str]:
+        """The listed URLs' keys known to be ``key`` (``scrapy history`` reads them too)."""
+        rows = self._db.execute("SELECT alias FROM aliases WHERE article_id = ?", (key,))
+        return [row[0] for row in rows.fetchall()]
+
     def add_alias(self, alias: str, key: str) -> None:
         """Remember that the URL keyed ``alias`` is the article stored as ``key``."""
         if not alias or not key or alias == key:
