@@ -85,7 +85,9 @@ def _removals(paths: list[Path], keys: set[str], history: History) -> list[Event
     for path in archive_files(paths):
         try:
             for record in iter_records(path, payloads=False):
-                if record.rec_type != "response" or not record.url or record.status is None:
+                if record.rec_type not in ("response", "revisit") or not record.url:
+                    continue
+                if record.status is None:
                     continue
                 if article_key(record.url) not in keys:
                     continue
