@@ -48,6 +48,21 @@ def _text(value: Any) -> str | None:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
+def _json(value: str | None) -> dict[str, Any] | None:
+    """A JSON object field (None when absent or not an object)."""
+    if not value:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _dump(value: Mapping[str, Any] | None) -> str | None:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True) if value is not None else None
+
+
 def _int(value: Any) -> int | None:
     text = _text(value)
     return int(text) if text not in (None, "") else None
@@ -96,6 +111,9 @@ class RedisStateStore:
         raw = self._redis.hgetall(self._key("article", key))
         if not raw:
             return None
+        return self._state(key, raw)
+
+    def _state(self, key: str, raw: Mapping[Any, Any]) -> ArticleState:
         row = {_text(k): _text(v) for k, v in raw.items()}
         record = None
         if row.get("record_id"):
@@ -115,7 +133,45 @@ class RedisStateStore:
             item_digest=row.get("item_digest"),
             version=_int(row.get("version")) or 0,
             record=record,
+            first_seen=parse_iso(row.get("first_seen")),
+            removed=parse_iso(row.get("removed")),
+            removed_reason=row.get("removed_reason"),
+            fingerprint=_json(row.get("fingerprint")),
+            hints=_json(row.get("hints")),
+            rechecked=parse_iso(row.get("rechecked")),
         )
+
+    def versioned_articles(self) -> Iterable[ArticleState]:
+        """Every article that gave an item (the candidates of a re-check), by key."""
+        prefix = self._key("article", "")
+        keys = sorted(_text(k) or "" for k in self._redis.scan_iter(match=prefix + "*", count=1000))
+        for name in keys:
+            raw = self._redis.hgetall(name)
+            state = self._state(name[len(prefix) :], raw) if raw else None
+            if state is not None and state.version > 0:
+                yield state
+
+    def aliases_of(self, key: str) -> list[str]:
+        raw = self._redis.hgetall(self._key("aliases"))
+        return sorted(_text(a) or "" for a, k in raw.items() if _text(k) == key)
+
+    def mark_rechecked(self, article_id: str, moment: datetime) -> None:
+        key = self._key("article", self.resolve(article_id))
+        if self._redis.exists(key):
+            self._redis.hset(key, "rechecked", iso(moment))
+
+    def record_removed(
+        self, article_id: str, fetched_at: datetime, reason: str, run_id: str | None
+    ) -> None:
+        """See ``StateStore.record_removed`` (the first removal moment is kept)."""
+        key = self._key("article", self.resolve(article_id))
+        if not self._redis.exists(key):
+            return
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hsetnx(key, "removed", iso(fetched_at))
+        values = {"last_fetch": iso(fetched_at), "removed_reason": reason, "run": run_id}
+        pipe.hset(key, mapping={k: v for k, v in values.items() if v is not None})
+        pipe.execute()
 
     def article_count(self) -> int:
         return sum(1 for _ in self._redis.scan_iter(match=self._key("article", "*"), count=1000))
@@ -129,6 +185,8 @@ class RedisStateStore:
         version: int | None = None,
         canonical_url: str | None = None,
         published: datetime | None = None,
+        fingerprint: Mapping[str, Any] | None = None,
+        hints: Mapping[str, Any] | None = None,
     ) -> None:
         """Settle one fetch, in one transaction (see ``StateStore.record_fetch``)."""
         key = self._key("article", self.resolve(article_id))
@@ -137,6 +195,7 @@ class RedisStateStore:
             "last_fetch": iso(fetch.fetched_at),
             "run": fetch.run_id,
             "payload_digest": fetch.payload_digest,  # kept when None (COALESCE)
+            "hints": _dump(hints),  # kept when None
         }
         cleared = [name for name in ("etag", "last_modified") if getattr(fetch, name) is None]
         values["etag"] = fetch.etag
@@ -149,7 +208,10 @@ class RedisStateStore:
             values["version"] = version or 1
             values["canonical_url"] = canonical_url
             values["published"] = iso(published)
+            values["fingerprint"] = _dump(fingerprint)
+            cleared += ["removed", "removed_reason"]  # a new item ends a removal
         pipe = self._redis.pipeline(transaction=True)
+        pipe.hsetnx(key, "first_seen", iso(fetch.fetched_at))
         if cleared:
             pipe.hdel(key, *cleared)
         pipe.hset(key, mapping={k: v for k, v in values.items() if v is not None})
