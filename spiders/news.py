@@ -64,7 +64,7 @@ NOT_FOUND = [404, 410]
 
 #: What ``-a`` takes (a misspelt name is refused, not kept as an attribute nobody reads).
 ARGUMENTS = ("site", "sites_file", "since", "depth", "allow", "deny", "feeds", "sitemaps", "full",
-             "requisites")  # fmt: skip
+             "requisites", "recheck")  # fmt: skip
 
 
 class NewsSpider(ArchiveSpiderMixin, scrapy.Spider):

@@ -20,6 +20,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.url import url_is_from_any_domain
 
 from newsarchive import default_settings, metakeys
+from newsarchive.arguments import ArgumentError
 from newsarchive.downloadermiddlewares.conditional import request_key
 from newsarchive.extensions.statestore import state_for
 from newsarchive.state.recheck import RecheckPlan, parse_schedule, plan_rechecks, recheck_mode
@@ -34,10 +35,16 @@ class RecheckMixin:
     #: ``-a recheck=all`` / ``-a recheck=0``; unset: the age schedule.
     recheck: str = ""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        try:  # a bad value fails before any request, as every spider argument does
+            self.recheck_mode = recheck_mode(self.recheck)
+        except ValueError as exc:
+            raise ArgumentError(str(exc)) from None
+
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
-        recheck_mode(getattr(spider, "recheck", ""))  # a bad value fails before any request
         crawler.signals.connect(spider.plan_recheck, signal=signals.spider_opened)
         crawler.signals.connect(spider.request_rechecks, signal=signals.spider_idle)
         crawler.signals.connect(spider.recheck_answered, signal=signals.response_received)
@@ -63,7 +70,7 @@ class RecheckMixin:
         domains = list(getattr(self, "allowed_domains", None) or [])
         plan: RecheckPlan = plan_rechecks(
             store.versioned_articles(),
-            mode=recheck_mode(self.recheck),
+            mode=self.recheck_mode,
             now=now,
             schedule=parse_schedule(
                 settings.get(

@@ -51,7 +51,7 @@ ARTICLE_LINKS = LinkExtractor(allow=r"/(?:a|content)/(?:[^/?#]+/)?\d{4,12}\.html
 
 
 #: What ``-a`` takes (a misspelt name is refused, not kept as an attribute nobody reads).
-ARGUMENTS = ("sites", "since", "feeds", "sections", "full", "requisites")
+ARGUMENTS = ("sites", "since", "feeds", "sections", "full", "requisites", "recheck")
 
 
 class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):

@@ -21,7 +21,7 @@ from scrapy.utils.test import get_crawler
 from newsarchive.downloadermiddlewares.removal import RemovalMiddleware
 from newsarchive.extensions.changelog import ChangeLogExtension
 from newsarchive.webdouble import WebDouble
-from tests.crawl_helpers import REPO, SAMPLE_ARGS, run_crawl
+from tests.crawl_helpers import REPO, SAMPLE_ARGS, crawl_command, run_crawl
 
 EDITED_ID = "33423580"
 EDITED_PAGE = (
@@ -253,3 +253,11 @@ def test_disabled_component_is_not_configured(component, setting):
     crawler = get_crawler(settings_dict={setting: False})
     with pytest.raises(NotConfigured, match=setting):
         component.from_crawler(crawler)
+
+
+def test_a_bad_recheck_value_is_a_usage_error(tmp_path):
+    cmd = crawl_command(tmp_path, "bad", "-a", "recheck=sometimes", log_level=None)
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert "-a recheck=sometimes: give all, 0, or leave it out" in done.stderr
+    assert not list(tmp_path.rglob("*.warc.gz"))
