@@ -122,6 +122,14 @@ def test_disabled_without_redis_url() -> None:
     crawler = get_crawler()
     with pytest.raises(NotConfigured):
         DistributedExtension.from_crawler(crawler)
+    requisites = get_crawler(
+        settings_dict={
+            "NEWSARCHIVE_DISTRIBUTED": "redis://127.0.0.1:1/0",
+            "NEWSARCHIVE_REQUISITES_ENABLED": True,
+        }
+    )
+    with pytest.raises(ValueError, match="page requisites"):  # refused before connecting
+        DistributedExtension.from_crawler(requisites)
     with pytest.raises(NotConfigured):
         SharedFrontierMiddleware.from_crawler(crawler)
 

@@ -34,6 +34,7 @@ from twisted.internet import task
 from newsarchive import default_settings as defaults
 from newsarchive.archive.repair import repair_worker_files
 from newsarchive.cluster import Frontier, Ledger, RunKeys, WorkerRegistry, connect
+from newsarchive.downloadermiddlewares.requisitebudget import requisites_wanted
 from newsarchive.extensions.runlock import RunLock, RunLocked, probe, worker_lock_path
 from newsarchive.extensions.statestore import state_for
 from newsarchive.runfolder import run_folder, worker_file
@@ -105,6 +106,12 @@ class DistributedExtension:
         config = DistributedConfig.from_settings(crawler.settings)
         if not config.url:
             raise NotConfigured("NEWSARCHIVE_DISTRIBUTED is empty (a single-machine run)")
+        if requisites_wanted(crawler):
+            raise ValueError(
+                "page requisites (-a requisites=1, NEWSARCHIVE_REQUISITES_ENABLED) do not work in "
+                "a distributed run yet: their requests' callback is a middleware's, which the "
+                "shared queue cannot store. Crawl requisites on one machine"
+            )
         assert crawler.spider is not None, "extensions are built after the spider"
         extension = cls(crawler, config, connect(config.url))
         keys = RunKeys(crawler.spider.name, config.run_id)

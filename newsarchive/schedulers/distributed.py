@@ -69,7 +69,13 @@ class DistributedScheduler(Scheduler):
     def enqueue_request(self, request: Any) -> bool:
         request.meta.pop(metakeys.INFLIGHT, None)  # a retry or redirect is a request of its own
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
-        data = self._serializer.dumps(request.to_dict(spider=self.spider))
+        try:
+            data = self._serializer.dumps(request.to_dict(spider=self.spider))
+        except ValueError as exc:  # Scrapy: a callback that is not a method of the spider
+            raise ValueError(
+                f"cannot put {request} into the shared queue ({exc}): in a distributed run every "
+                "request's callback and errback must be methods of the spider"
+            ) from exc
         if not self.frontier.push(data, request.priority, fingerprint):
             self.df.log(request, self.spider)
             return False
