@@ -18,6 +18,9 @@ _PKG = "newsarchive"
 #: Downloader middlewares and their order. Request direction runs low → high, responses
 #: high → low, so the order says what each one sees.
 DOWNLOADER_MIDDLEWARES = {
+    # Lowest, so last to see an exception: only what no other middleware settled (retries
+    # given up, robots.txt and off-site refusals) is reported, for requests without errback.
+    f"{_PKG}.downloadermiddlewares.failurereport.FailureReportMiddleware": 10,
     # Right after Scrapy's OffsiteMiddleware (50): refuses off-scope retries and redirects too.
     f"{_PKG}.downloadermiddlewares.scope.ScopeMiddleware": 55,
     # Right after it: page requisites (off by default) pass scope, page budget and size cap

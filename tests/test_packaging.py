@@ -137,6 +137,7 @@ def test_addon_in_a_users_own_project(wheel, tmp_path, webdouble_factory, sample
             "\nADDONS = {'newsarchive.addon.NewsarchiveAddon': 0}\n"
             f"NEWSARCHIVE_OUTPUT = {str(output)!r}\n"
             "NEWSARCHIVE_RUN_ID = 'userrun'\n"
+            "COMMANDS_MODULE = 'newsarchive.commands'\n"
             "AUTOTHROTTLE_ENABLED = False\nDOWNLOAD_DELAY = 0\n"
         )
     double = webdouble_factory(sample_site)
@@ -178,3 +179,12 @@ def test_addon_in_a_users_own_project(wheel, tmp_path, webdouble_factory, sample
     # keep them apart with ``item_classes``.)
     own = [item for item in user_items if "kind" in item]
     assert all(set(item) in ({"kind", "url", "title"}, {"kind", "url", "h1"}) for item in own)
+
+    # newsarchive's commands work in the user's project too (COMMANDS_MODULE).
+    dataset = tmp_path / "articles.jsonl"
+    _run(
+        [str(venv / "bin" / "scrapy"), "dataset", str(output / "follow"), "-O", str(dataset)],
+        cwd=project,
+        env=clean_env,
+    )
+    assert len(dataset.read_text("utf-8").splitlines()) == len(articles)
