@@ -7,12 +7,13 @@ Runs the real pytest on a test module that needs the corpora, with the corpora a
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 from tests.conftest import REPO
 
-#: One test that reads the corpora, twelve that do not.
+#: One test that reads the corpora, the others do not.
 MODULE = "tests/test_services.py"
 
 
@@ -37,14 +38,14 @@ def test_absent_corpora_skip_their_tests_in_one_summary_line(tmp_path):
     assert lines[0].startswith("SKIPPED [1] tests/conftest.py:")
     assert "needs the external corpora, absent" in lines[0]
     assert "NEWSARCHIVE_CORPORA" in lines[0] and "pinned commits" in lines[0]
-    assert "12 passed, 1 skipped" in out.stdout
+    assert re.search(r"\n\d+ passed, 1 skipped in ", out.stdout), out.stdout
 
 
 def test_required_corpora_that_are_absent_fail(tmp_path):
     out = run_pytest(tmp_path, NEWSARCHIVE_REQUIRE_CORPORA="1")
     assert out.returncode == 1, out.stdout + out.stderr
     assert "the corpora are required (NEWSARCHIVE_REQUIRE_CORPORA)" in out.stdout
-    assert "12 passed, 1 error" in out.stdout
+    assert re.search(r"\n\d+ passed, 1 error in ", out.stdout), out.stdout
 
 
 def test_the_readme_names_each_corpus_with_its_pinned_commit():
