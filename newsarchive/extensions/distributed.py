@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scrapy import Spider, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from newsarchive import default_settings as defaults
@@ -136,7 +137,7 @@ class DistributedExtension:
 
     # -- signals ------------------------------------------------------------------------------
     def spider_opened(self, spider: Spider) -> None:
-        self.recover_dead()
+        self.recover_dead(at_start=True)  # before the start requests: a dead seeder's seed is ours
         self._beat = task.LoopingCall(self.beat)
         self._beat.start(max(0.5, self.config.heartbeat / 3), now=True)
 
@@ -213,7 +214,7 @@ class DistributedExtension:
         path = worker_lock_path(self.folder, worker)
         return path.exists() and probe(path) is not None
 
-    def recover_dead(self) -> None:
+    def recover_dead(self, at_start: bool = False) -> None:
         """Recover every dead worker whose lock file is in this run folder (see the docstring)."""
         cluster = self.cluster
         assert cluster is not None and self.folder is not None
@@ -232,11 +233,11 @@ class DistributedExtension:
                 # recovery cut short by a kill leaves it "running": it is simply done again).
                 if cluster.registry.workers().get(worker, {}).get("status") == "running":
                     cluster.registry.mark_recovering(worker, cluster.worker)
-                    self._recover(worker)
+                    self._recover(worker, at_start)
             finally:
                 lock.release()
 
-    def _recover(self, dead: str) -> None:
+    def _recover(self, dead: str, at_start: bool) -> None:
         cluster = self.cluster
         assert cluster is not None and self.folder is not None
         repair = repair_worker_files(self.folder, dead)
@@ -252,8 +253,10 @@ class DistributedExtension:
             }
         requeued = cluster.frontier.requeue(dead)
         took_seed = cluster.registry.take_over_seed(dead, cluster.worker)
-        if took_seed:
-            cluster.seeding = True
+        if took_seed and at_start:
+            cluster.seeding = True  # the shared-frontier middleware lets our start requests in
+        elif took_seed:
+            deferred_from_coro(self._seed_again())
         cluster.registry.update(
             dead,
             status="killed",
@@ -277,6 +280,20 @@ class DistributedExtension:
             requeued,
             "; seeding discovery in its place" if took_seed else "",
         )
+
+    async def _seed_again(self) -> None:
+        """Mid-run, in place of a seeder that died seeding: the spider's start requests again
+        (the shared duplicate filter drops those the dead seeder had queued)."""
+        cluster, spider, engine = self.cluster, self.crawler.spider, self.crawler.engine
+        assert cluster is not None and spider is not None and engine is not None
+        seeded = 0
+        async for request in spider.start():
+            if isinstance(request, Request):  # start() may also yield items: not discovery
+                engine.crawl(request)
+                seeded += 1
+        cluster.registry.seed_done()
+        self.crawler.stats.inc_value(STATS_PREFIX + "seeded", seeded)
+        logger.info("Seeded discovery again with %d start requests", seeded)
 
 
 def _mark_manifest_killed(folder: Path, worker: str, repair: dict[str, Any]) -> None:
