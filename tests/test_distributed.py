@@ -332,3 +332,37 @@ def test_urls_merge_keeps_the_strongest_fate_and_the_ledgers_word(tmp_path) -> N
         "https://x/9": ("item", "article", None),  # requested after all
         "https://x/8": ("not_requested", "known_skipped", None),
     }
+
+
+@pytest.mark.slow
+def test_a_worker_recovers_a_seeder_that_died_seeding(
+    tmp_path, webdouble_factory, redis_url, sample_site
+) -> None:
+    """The run's seed is held by a worker that died before it finished (its lock file is free,
+    Redis still says "running"): the next worker recovers it and seeds discovery itself."""
+    output = tmp_path / "out"
+    folder = output / "rferl" / "seedless"
+    folder.mkdir(parents=True)
+    (folder / "worker-dead.lock").write_text("pid=1\n", "utf-8")
+    client = redis.Redis.from_url(redis_url)
+    try:
+        registry = WorkerRegistry(client, RunKeys("rferl", "seedless"), ttl=5)
+        registry.register("dead", {"host": "elsewhere", "pid": 1})
+        assert registry.claim_seed("dead")
+        double = webdouble_factory(sample_site)
+        proc = subprocess.run(
+            worker_command(output, "seedless", redis_url, "w1"),
+            cwd=REPO,
+            env={**os.environ, **proxy_env(double)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert registry.workers()["dead"]["status"] == "killed"
+        assert registry.seeder() == "done"
+    finally:
+        client.close()
+    keys = {item["article_key"] for item in read_jsonl(folder / "items-w1.jsonl")}
+    assert keys == expected_article_ids([])
