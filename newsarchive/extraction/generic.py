@@ -18,6 +18,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction, extract_metadata
 from trafilatura.settings import Document
+from trafilatura.xpaths import BODY_XPATH
 
 from newsarchive.extraction import embedded
 from newsarchive.extraction.continued import continue_body
@@ -159,6 +160,19 @@ def _declared_body(tree: HtmlElement) -> HtmlElement | None:
     return None
 
 
+def _likely_body(tree: HtmlElement) -> HtmlElement | None:
+    """The declared body, else the first element trafilatura's own body XPaths point to (the
+    container its main extractor would read first)."""
+    found = _declared_body(tree)
+    if found is not None:
+        return found
+    for expression in BODY_XPATH:
+        candidates = expression(tree)
+        if candidates:
+            return candidates[0]
+    return None
+
+
 def _alone(container: HtmlElement) -> HtmlElement:
     """A document holding a copy of ``container`` and nothing else."""
     root = lxml.html.Element("html")
@@ -173,7 +187,7 @@ def located_text(tree: HtmlElement, url: str | None) -> str:
     trafilatura's pruning runs over every element it is given (about 40 % of its time), so a
     body of a few hundred elements costs a fraction of a page of thousands.
     """
-    container = _declared_body(tree)
+    container = _likely_body(tree)
     if container is not None:
         document = bare_extraction(
             _alone(container), url=url, with_metadata=False, fast=True, **TRAFILATURA_OPTIONS
