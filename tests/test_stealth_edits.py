@@ -229,6 +229,36 @@ def test_history_shows_versions_and_the_words_that_changed_from_the_archive(runs
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_history_html_renders_offline_in_chromium(runs, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from tests.test_report import _driver
+
+    page = tmp_path / "history.html"
+    assert history(runs["output"], EDITED_ID, "--html", str(page)).returncode == 0
+    driver = _driver(tmp_path / "profile")
+    try:
+        driver.get(page.as_uri())
+        assert driver.title == f"History of article {EDITED_ID}"
+        fetched = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+        )
+        deleted = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".title del, .text del")]
+        inserted = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".title ins, .text ins")]
+        struck = driver.execute_script(
+            "return getComputedStyle(document.querySelector('del')).textDecorationLine"
+        )
+        versions = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "table tr")]
+    finally:
+        driver.quit()
+    assert fetched == []
+    assert deleted == ["Brands", "Saturday"]
+    assert inserted == ["Outlaws", ADDED, "Friday"]
+    assert struck == "line-through"
+    assert [v.split()[0] for v in versions] == ["v1", "v2"]
+
+
 def test_history_shows_a_removal_and_the_return(runs):
     shown = history(runs["output"], DELETED_ID)
     assert shown.returncode == 0, shown.stderr

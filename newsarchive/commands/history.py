@@ -223,6 +223,9 @@ def render_history_html(history: History) -> str:
     title = escape(f"History of article {history.key}")
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        # Self-contained: nothing to fetch, and the page may fetch nothing (archived text).
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f"<title>{title}</title><style>"
         "body{font-family:serif;max-width:50em;margin:2em auto;line-height:1.5}"
         "del{background:#fdd;color:#900}ins{background:#dfd;color:#060;text-decoration:none}"
