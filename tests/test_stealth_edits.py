@@ -291,3 +291,29 @@ def test_a_bad_recheck_value_is_a_usage_error(tmp_path):
     assert done.returncode == 2
     assert "-a recheck=sometimes: give all, 0, or leave it out" in done.stderr
     assert not list(tmp_path.rglob("*.warc.gz"))
+
+
+@pytest.mark.slow
+def test_news_spider_rechecks_and_records_a_removal_the_same_way(tmp_path):
+    """The re-check and removal path is the spiders' shared one: ``news`` on any site too."""
+    from tests.test_news_incremental import SITE, article_gets, sites_file
+
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    output = tmp_path / "out"
+    args = ("-a", f"sites_file={sites_file(tmp_path)}")
+    with WebDouble(site) as double:
+        first = run_crawl(double, output, *args, spider="news", run_id="n1")
+        gone = first.items[0]
+        page = site / gone["url"].split("://", 1)[1]
+        (page / "index.html" if page.is_dir() else page).unlink()
+        again = run_crawl(double, output, *args, "-a", "recheck=all", spider="news", run_id="n2")
+    assert first.returncode == 0 and again.returncode == 0, again.log[-3000:]
+    assert again.items == []
+    assert again.stats["newsarchive/recheck/planned"] == len(first.items)
+    gets = article_gets(again)
+    assert sorted(g["status"] for g in gets).count(404) == 1
+    assert {g["status"] for g in gets} <= {304, 404, 200}
+    (line,) = changes_lines(again)
+    assert line["kind"] == "removed" and line["article_key"] == gone["article_key"]
+    assert line["reason"] == "http_404" and line["old_version"] == 1
