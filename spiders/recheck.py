@@ -134,7 +134,8 @@ class RecheckMixin:
                     metakeys.RECHECK: key,
                     "download_maxsize": maxsize,  # also caps decompression (bombs)
                 },
-                dont_filter=True,  # a URL discovery saw under another key is still asked
+                # Through the duplicate filter: in a distributed run every worker plans the
+                # same re-checks, and the shared filter lets one of them fetch each.
             )
             self._recheck_asked.add(key)
             self.crawler.engine.crawl(request)
