@@ -11,6 +11,9 @@ which starts from the state store.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +21,7 @@ import pytest
 
 from newsarchive import default_settings as defaults
 from newsarchive.extraction.notices import normalize
-from tests.crawl_helpers import run_crawl
+from tests.crawl_helpers import REPO, run_crawl
 from tests.notice_paraphrases import FOREIGN_AGENT_LABELS, PARAPHRASES, REPORTING, sentences
 
 pytestmark = pytest.mark.slow
@@ -252,3 +255,26 @@ def test_template_learned_in_the_run_and_kept_across_runs(runs):
     assert second.stats["newsarchive/template/pages_learned"] == 2
     for item in second.items:
         assert item["text"].startswith(WORDS["ru"][0])
+
+
+def test_reextract_learns_the_template_from_the_archive(runs, tmp_path):
+    """``scrapy reextract`` of the first run: the same notices, and the promo learned from the
+    archive's pages in the archive's order, so again only the first two keep it."""
+    first, _ = runs
+    out = tmp_path / "again.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "reextract", str(first.folder), "-O", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    items = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert len(items) == len(first.items)
+    crawled = {i["url"]: i for i in first.items}
+    for item in items:
+        assert item["legal_notices"] == crawled[item["url"]]["legal_notices"]
+    promo = [i for i in items if PROMO in i["text"]]
+    assert len(promo) == defaults.NEWSARCHIVE_TEMPLATE_MIN_PAGES - 1

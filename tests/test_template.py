@@ -15,6 +15,7 @@ from newsarchive.extraction.template import (
     strip_blocks,
     strip_template,
 )
+from newsarchive.state.freshness import item_digest
 from newsarchive.state.store import StateStore
 from newsarchive.state.templates import TemplateMemory
 
@@ -137,3 +138,11 @@ def test_memory_without_a_store_learns_for_the_run():
     assert template == frozenset({block_hash(PROMO)})
     memory.flush()
     assert memory.template_blocks() == 1
+
+
+def test_how_a_notice_was_recognised_is_no_content_change():
+    notice = {"kind": "foreign-agent", "text": "x", "language": "ru", "location": "footer"}
+    old = {"text": "a", "legal_notice": notice}
+    new = {"text": "a", "legal_notice": {**notice, "source": "template"}}
+    assert item_digest(old) == item_digest(new)
+    assert item_digest(old) != item_digest({**old, "text": "b"})

@@ -53,6 +53,7 @@ from newsarchive.extraction.bounded import FAILED, BoundedExtractor, ExtractionF
 from newsarchive.extraction.document import real_encoding
 from newsarchive.items import FetchedPage, WarcRef
 from newsarchive.pipelines.extract import ExtractConfig, build_item
+from newsarchive.state.templates import TemplateMemory
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: Pages queued per worker: enough to keep every core busy, few enough to bound memory.
@@ -89,9 +90,12 @@ def _auto_detect(body: bytes) -> str | None:
     return None
 
 
-def submit(pool: BoundedExtractor, job: Job) -> Future[Outcome]:
+def submit(
+    pool: BoundedExtractor, job: Job, template: frozenset[str] | None = None
+) -> Future[Outcome]:
     """Queue ``job``'s page as the crawl's response would be (content decoded, its charset);
-    a body that cannot be decoded is a failed page, like one whose extraction raised."""
+    a body that cannot be decoded is a failed page, like one whose extraction raised.
+    ``template``: the page's site template as learned so far."""
     try:
         body = decode_content(job.body, job.content_encoding)
     except (OSError, ValueError, zlib.error, EOFError) as exc:
@@ -99,7 +103,7 @@ def submit(pool: BoundedExtractor, job: Job) -> Future[Outcome]:
         failed.set_exception(ExtractionFailed(FAILED, f"cannot decode body: {exc}"))
         return failed
     encoding, _ = html_to_unicode(job.content_type or None, body, auto_detect_fun=_auto_detect)
-    return pool.submit(body, real_encoding(body, encoding), job.url, job.hints)
+    return pool.submit(body, real_encoding(body, encoding), job.url, job.hints, template=template)
 
 
 def item_of(job: Job, fields: dict[str, Any]) -> dict[str, Any]:
@@ -301,8 +305,12 @@ def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
 
 def reextract(paths: list[Path], output: Path, config: ExtractConfig) -> Tally:
     """Extract every archived HTML response of ``paths`` (files, run or spider folders) into
-    ``output``, in the archive's order, each page bounded as ``config`` says; return the tally."""
+    ``output``, in the archive's order, each page bounded as ``config`` says; return the tally.
+
+    Each site's template is learned as the crawl learns it (``config.template``), from the
+    archive's pages in the archive's order, with no state store: the archive is the memory."""
     tally = Tally()
+    memory = TemplateMemory(None, config.template) if config.template is not None else None
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
     queued = max(1, config.workers) * QUEUE_PER_WORKER
@@ -322,14 +330,23 @@ def reextract(paths: list[Path], output: Path, config: ExtractConfig) -> Tally:
                     tally.failures.append(f"{exc.reason}: {job.url}: {exc.detail}")
                     continue
                 if outcome.is_article:
-                    out.write(json.dumps(item_of(job, outcome.fields), ensure_ascii=False) + "\n")
+                    fields = dict(outcome.fields)
+                    blocks = fields.pop("page_blocks", None)
+                    if memory is not None and blocks is not None:
+                        site = urlsplit(job.url).hostname or ""
+                        aid = fields.get("article_id") or article_id(job.url)
+                        key = article_key(job.url, aid)  # as build_item keys it
+                        fields["text"] = memory.apply(site, key, blocks, fields["text"])[0]
+                    out.write(json.dumps(item_of(job, fields), ensure_ascii=False) + "\n")
                     tally.counts["articles"] += 1
                 else:
                     tally.counts["not articles"] += 1
 
         try:
             for job in _jobs(paths, tally):
-                pending.append((job, submit(pool, job)))
+                site = urlsplit(job.url).hostname or ""
+                template = memory.template(site) if memory is not None else None
+                pending.append((job, submit(pool, job, template)))
                 drain(queued)
             drain(0)
         except BaseException:

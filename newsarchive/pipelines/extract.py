@@ -35,7 +35,7 @@ from newsarchive.extraction.bounded import (
     Outcome,
     default_workers,
 )
-from newsarchive.extraction.template import PageBlocks, TemplateRule, strip_template
+from newsarchive.extraction.template import PageBlocks, TemplateRule
 from newsarchive.items import ArticleItem, Extractor, FetchedPage, LegalNotice
 from newsarchive.state.templates import TemplateMemory
 
@@ -176,9 +176,7 @@ class ExtractPipeline:
         key = article.article_key or item.url
         if not self.memory.learned(item.site, key):
             stats.inc_value("newsarchive/template/pages_learned")
-        template = self.memory.learn(item.site, key, blocks.hashes)
-        article.text = strip_template(article.text, blocks, template)[0]
-        removed = sum(1 for block in blocks.in_text if block in template)
+        article.text, removed = self.memory.apply(item.site, key, blocks, article.text)
         if removed:
             stats.inc_value("newsarchive/template/blocks_removed", removed)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from newsarchive.extraction.template import SiteTemplate, TemplateRule
+from newsarchive.extraction.template import PageBlocks, SiteTemplate, TemplateRule, strip_template
 from newsarchive.state.redisstore import RedisStateStore
 from newsarchive.state.store import StateStore
 
@@ -65,6 +65,14 @@ class TemplateMemory:
             if sum(len(p) for p in self._pending.values()) >= self.flush_every:
                 self.flush()
         return self._current[site]
+
+    def apply(self, site: str, page: str, blocks: PageBlocks, text: str) -> tuple[str, int]:
+        """Learn one extracted page (``blocks`` from ``extract(..., template=...)``), then keep
+        the blocks that are template now out of its ``text``: the text, and how many blocks
+        of it are template. What the crawl's pipeline and ``scrapy reextract`` both do."""
+        template = self.learn(site, page, blocks.hashes)
+        removed = sum(1 for block in blocks.in_text if block in template)
+        return strip_template(text, blocks, template)[0], removed
 
     def flush(self) -> None:
         """Write every site with pages learned since the last flush to the store."""
