@@ -195,7 +195,13 @@ def trafilatura_cli(double: Double, urls: list[str], work: Path) -> Row:
     cli = Path(sys.executable).with_name("trafilatura")
     cmd = [str(cli), "-i", str(work / "plain-urls.txt"), "--parallel", "4"]
     cmd += ["--config-file", str(work / "trafilatura.cfg"), "-o", str(out)]
-    row = run("trafilatura CLI (extract only)", cmd, double, len(urls), proxy=False)
+    row = run(
+        "trafilatura CLI (extract only; one file per distinct text)",
+        cmd,
+        double,
+        len(urls),
+        proxy=False,
+    )
     row.outputs = len(list(out.iterdir())) if out.is_dir() else 0
     return row
 
