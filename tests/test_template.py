@@ -100,6 +100,22 @@ def test_page_blocks_never_offer_a_designation_for_silent_removal():
     )
 
 
+def test_a_page_that_is_all_template_is_a_repeated_article_kept_whole():
+    """A site that prints one story under several URLs teaches its paragraphs as template; the
+    copies keep their text (a promo box is never most of a page)."""
+    story = "\n\n".join(f"Paragraph {i} of the same story, long enough to count." for i in range(4))
+    text = f"Headline\n\n{story}"
+    blocks = page_blocks(text)
+    everything = frozenset(blocks.hashes) - {block_hash("Headline")}
+    assert strip_template(text, blocks, everything) == (text, 0)
+    # Most of the page but not all: a promo under a short story is still cut out.
+    short = f"One short paragraph of news.\n\n{PROMO}"
+    blocks = page_blocks(short)
+    assert strip_template(short, blocks, frozenset({block_hash(PROMO)}))[0] == (
+        "One short paragraph of news."
+    )
+
+
 def test_text_blocks_hash_as_the_pages_lines():
     """A paragraph of the text and the page's line it came from are one block."""
     html = f"<html><body><div><p>{PROMO}</p><p>Short line</p></div></body></html>"

@@ -31,6 +31,9 @@ _DOUBLE_QUOTES = dict.fromkeys(map(ord, '"“”„«»‹›″〝〞＂'), '"'
 _SINGLE_QUOTES = dict.fromkeys(map(ord, "'‘’‚‛ʼ`´"), "'")
 #: Blocks this short ("Share", "18+") are only removed as whole lines of the text.
 SHORT_BLOCK_TOKENS = 8
+#: A page whose text is at least this share (in characters) template repeats another page's
+#: article (the same story under a second URL or id), not boilerplate: its text is kept whole.
+MAX_TEMPLATE_SHARE = 0.8
 
 
 def normalize(text: str) -> str:
@@ -174,5 +177,14 @@ def strip_blocks(text: str, blocks: Iterable[str]) -> tuple[str, int]:
 
 
 def strip_template(text: str, page: PageBlocks, template: frozenset[str]) -> tuple[str, int]:
-    """The article ``text`` of ``page`` without the blocks of ``template``; lines changed."""
-    return strip_blocks(text, [t for key, t in page.in_text.items() if key in template])
+    """The article ``text`` of ``page`` without the blocks of ``template``; lines changed.
+
+    Boilerplate is a small part of a page; when template blocks are most of its text
+    (:data:`MAX_TEMPLATE_SHARE`), the page is a copy of an article the site printed before,
+    and stripping would leave it empty: it is kept whole.
+    """
+    blocks = [t for key, t in page.in_text.items() if key in template]
+    total = sum(len(line.strip()) for line in text.split("\n"))
+    if total and sum(len(b.strip()) for b in blocks) >= MAX_TEMPLATE_SHARE * total:
+        return text, 0
+    return strip_blocks(text, blocks)
