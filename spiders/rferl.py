@@ -45,9 +45,9 @@ from .base import ArchiveSpiderMixin, ArticleTarget
 DEFAULT_SITEMAP_ROLES = ("news", "latest")
 #: Where Pangea services publish their main RSS feed (``<link rel=alternate>`` on every page).
 PANGEA_FEED_PATH = "/api/"
-#: Links of a section page that are articles (the shapes of ``discovery.pangea.article_id``);
-#: navigation, other sections, static pages and "load more" (``?p=1``) are not followed.
-ARTICLE_LINKS = LinkExtractor(allow=r"/(?:a|content)/(?:[^/?#]+/)?\d{4,12}\.html(?:#.*)?$")
+#: The links of a section page; those that are articles (``discovery.pangea.article_id``) are
+#: followed, navigation, other sections, static pages and "load more" (``?p=1``) are not.
+SECTION_LINKS = LinkExtractor()
 
 
 #: What ``-a`` takes (a misspelt name is refused, not kept as an attribute nobody reads).
@@ -204,9 +204,10 @@ class RferlSpider(ArchiveSpiderMixin, scrapy.Spider):
             self.logger.warning("Ignoring section %s: not an HTML page", response.url)
             return
         self.crawler.stats.inc_value("newsarchive/discovery/sections")
-        for link in ARTICLE_LINKS.extract_links(response):
-            entry = SitemapEntry(loc=urldefrag(link.url)[0])
-            yield from self.article_request(entry, response.url)
+        for link in SECTION_LINKS.extract_links(response):
+            url = urldefrag(link.url)[0]
+            if article_id(url) is not None:
+                yield from self.article_request(SitemapEntry(loc=url), response.url)
 
     def article_target(self, url: str, **context: Any) -> ArticleTarget | str:
         """A Pangea article on one of the chosen service hosts, keyed by its id."""

@@ -19,7 +19,6 @@ from newsarchive.extraction.metadata import (
     strip_site_suffix,
     utag_data,
 )
-from newsarchive.extraction.pangea import article_id
 
 
 def tree(markup: str):
@@ -316,14 +315,6 @@ def test_site_suffix_is_stripped_from_titles_only_when_it_is_the_site():
     assert strip_site_suffix("Putin - Trump talks - Analysis", sites, "example.com") == (
         "Putin - Trump talks - Analysis"
     )
-
-
-def test_article_id_from_pangea_urls():
-    assert article_id("https://www.svoboda.org/a/33423710.html") == "33423710"
-    assert article_id("https://www.rferl.org/a/some-slug/33423580.html") == "33423580"
-    assert article_id("http://www.rferl.org/content/sokh/24877127.html") == "24877127"
-    assert article_id("https://www.rferl.org/z/644") is None
-    assert article_id(None) is None
 
 
 # -- utag_data ---------------------------------------------------------------------------------

@@ -122,9 +122,15 @@ def test_entities_are_never_expanded():
         ("https://www.rferl.org/p/5893.html", None),
         ("https://www.rferl.org/a/33423656.html?p=2", None),
         ("https://www.rferl.org/amp/slug/33423656.html", None),
+        ("https://www.svoboda.org/a/33423710.html", "33423710"),
+        ("https://www.rferl.org/a/some-slug/33423580.html", "33423580"),
+        ("http://www.rferl.org/content/sokh/24877127.html", "24877127"),
+        (None, None),
     ],
 )
 def test_article_ids(url, expected):
+    """The one definition of an RFE/RL (Pangea) article id: discovery, section links and
+    extraction all use it."""
     assert article_id(url) == expected
 
 

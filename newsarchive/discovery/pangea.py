@@ -16,8 +16,16 @@ _NEVER_HOSTS = re.compile(
 )
 
 
-def article_id(url: str) -> str | None:
-    """The Pangea article id of an article URL, or None when the URL is not an article."""
+def article_id(url: str | None) -> str | None:
+    """The Pangea article id of an article URL, or None when the URL is not an article.
+
+    The one definition, for discovery (which URLs are requested, the state's article key), the
+    section pages' article links and extraction (the item's ``article_id``): the path must be
+    exactly one of the shapes above, ``.html`` (Pangea serves no ``.htm``), and carry no query
+    (``?p=2`` is a live blog's second page, not another article).
+    """
+    if not url:
+        return None
     parts = urlsplit(url)
     if parts.query:
         return None

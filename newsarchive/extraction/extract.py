@@ -34,6 +34,7 @@ import trafilatura
 from lxml.html import HtmlElement
 
 import newsarchive
+from newsarchive.discovery.pangea import article_id as pangea_article_id
 from newsarchive.extraction import generic, pangea
 from newsarchive.extraction.bylines import credit_names, microdata_authors
 from newsarchive.extraction.dates import Stamp, best_stamp, parse_stamp
@@ -267,7 +268,7 @@ def _locate(merged: Facts, ranked: list[Facts], kind: str | None, url: str) -> N
     merged.url = _first(meta.url, absolute_url(ld.url, url), absolute_url(ut.url, url))
     if kind:
         merged.article_id = _first(
-            ut.article_id, pangea.article_id(merged.url), pangea.article_id(url)
+            ut.article_id, pangea_article_id(merged.url), pangea_article_id(url)
         )
 
 

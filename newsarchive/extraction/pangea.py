@@ -9,9 +9,7 @@ template (``div.zoomMe`` body, ``<br><br>`` paragraphs) is handled too.
 
 from __future__ import annotations
 
-import re
 from copy import deepcopy
-from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -19,7 +17,6 @@ from newsarchive.extraction.dates import parse_english_date, parse_stamp
 from newsarchive.extraction.metadata import Facts, clean_author, unique
 from newsarchive.extraction.text import clean_space, join_paragraphs, paragraphs
 
-_ARTICLE_PATH = re.compile(r"/(?:a|content)/(?:[^/?#]+/)?(\d{4,12})\.html?$")
 RESPONSIVE = "responsive"
 LEGACY = "legacy"
 
@@ -59,14 +56,6 @@ NON_ARTICLE_PAGES = {
     "pg-author": "author page",
     "pg-search": "search page",
 }
-
-
-def article_id(url: str | None) -> str | None:
-    """The Pangea numeric id of ``/a/<slug>/<id>.html``, ``/a/<id>.html`` or ``/content/…``."""
-    if not url:
-        return None
-    match = _ARTICLE_PATH.search(urlsplit(url).path)
-    return match.group(1) if match else None
 
 
 def body_classes(tree: HtmlElement) -> set[str]:
