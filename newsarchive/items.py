@@ -2,7 +2,8 @@
 
 Every JSONL line written by a crawl is an :class:`ArticleItem`. The JSON Schema in
 ``docs/item.schema.json`` is generated from these dataclasses (``python -m newsarchive.schema``),
-and ``tests/test_items.py`` checks schema, docs and real crawl output against each other.
+and ``tests/test_docs.py`` (schema and docs) and ``tests/test_crawl_rferl.py`` (real crawl
+output against the schema) check them against each other.
 :class:`UrlRecord` is a line of the run's URL log, ``urls.jsonl`` (``docs/urls.schema.json``).
 
 :class:`FetchedPage` is the internal hand-over from a spider to the extraction pipeline; it never

@@ -22,10 +22,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-
-from warcio.timeutils import iso_date_to_datetime
 
 from newsarchive.archive.reader import (
     RESPONSE_TYPES,
@@ -37,6 +35,7 @@ from newsarchive.archive.reader import (
     read_record,
     url_key,
 )
+from newsarchive.archive.records import parse_warc_date
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +43,6 @@ logger = logging.getLogger(__name__)
 NOT_MODIFIED_SUFFIX = "/revisit/server-not-modified"
 #: Files whose presence marks a spider folder (``<output>/<spider>/``) around a run folder.
 SPIDER_FOLDER_MARKERS = ("state.sqlite", "crawl.lock")
-
-
-def warc_datetime(value: str | None) -> datetime | None:
-    """A WARC-Date as a naive UTC datetime; None when absent or unparseable (ClueWeb has both)."""
-    if not value:
-        return None
-    try:
-        return iso_date_to_datetime(value.strip())
-    except ValueError:
-        return None
 
 
 def is_not_modified(record: ArchivedRecord) -> bool:
@@ -171,7 +160,7 @@ class ArchiveIndex:
                 self.records += 1
             if visit is not None:
                 visit(record)
-            moment = warc_datetime(record.date)
+            moment = parse_warc_date(record.date)
             run.saw(moment)
             if record.rec_type not in RESPONSE_TYPES or not record.url:
                 continue
@@ -226,7 +215,7 @@ class ArchiveIndex:
                 self._cutoff is None or run.start is None or run.start > self._cutoff
             ):
                 continue
-            rank = (run.primary, run.start or datetime.min)
+            rank = (run.primary, run.start or datetime.min.replace(tzinfo=UTC))
             if best is None or rank > best:
                 best, chosen = rank, pointer.run
         return [p for p in self._by_url.get(key, ()) if p.run == chosen]
@@ -252,7 +241,7 @@ class ArchiveIndex:
         if by_id is not None:
             return by_id
         if revisit.refers_to_uri and revisit.refers_to_date:
-            when = warc_datetime(revisit.refers_to_date) or revisit.refers_to_date.strip()
+            when = parse_warc_date(revisit.refers_to_date) or revisit.refers_to_date.strip()
             by_uri = self._by_uri_date.get((url_key(revisit.refers_to_uri.strip()), when))
             if by_uri is not None:
                 return by_uri

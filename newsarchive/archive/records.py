@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import datetime_to_iso_date
+from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 
 #: Headers that describe the transfer, not the payload: if the stored bytes no longer match
 #: them, they are kept under this prefix (as Browsertrix and StormCrawler do).
@@ -84,6 +84,17 @@ def fix_transfer_headers(
 def warc_date(moment: datetime) -> str:
     """WARC-Date with microseconds (WARC/1.1 allows sub-second precision)."""
     return datetime_to_iso_date(moment.astimezone(UTC).replace(tzinfo=None), use_micros=True)
+
+
+def parse_warc_date(value: str | None) -> datetime | None:
+    """A WARC-Date as an aware UTC datetime (:func:`warc_date` read back); None when absent or
+    unparseable (ClueWeb has both)."""
+    if not value:
+        return None
+    try:
+        return iso_date_to_datetime(value.strip()).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def build_response_record(builder: RecordBuilder, ex: HttpExchange, *, extra: dict | None = None):

@@ -24,11 +24,11 @@ from scrapy.exceptions import UsageError
 
 from newsarchive import default_settings as defaults
 from newsarchive.archive.reader import ArchiveError, archive_files, iter_records
+from newsarchive.archive.records import parse_warc_date
 from newsarchive.commands.reextract import Tally, _jobs, item_of, submit
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.removal import removal_reason
 from newsarchive.discovery.urlkey import article_key
-from newsarchive.downloadermiddlewares.replay import warc_moment
 from newsarchive.extraction import bounded
 from newsarchive.extraction.bounded import BoundedExtractor, ExtractionFailed
 from newsarchive.state.freshness import item_digest
@@ -100,7 +100,7 @@ def _removals(paths: list[Path], keys: set[str], history: History) -> list[Event
                     continue
                 events.append(
                     Event(
-                        fetched_at=iso_utc(warc_moment(record.date)) or "",
+                        fetched_at=iso_utc(parse_warc_date(record.date)) or "",
                         url=record.url,
                         run_id=path.parent.name,  # the run folder
                         filename=record.source.filename,

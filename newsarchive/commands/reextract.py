@@ -42,12 +42,12 @@ from newsarchive.archive.reader import (
     iter_records,
     not_an_archive,
 )
+from newsarchive.archive.records import parse_warc_date
 from newsarchive.arguments import EXIT_USAGE
 from newsarchive.commands.itemdiff import diff_report
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.pangea import article_id
 from newsarchive.discovery.urlkey import article_key
-from newsarchive.downloadermiddlewares.replay import warc_moment
 from newsarchive.extraction import bounded
 from newsarchive.extraction.bounded import FAILED, BoundedExtractor, ExtractionFailed, Outcome
 from newsarchive.extraction.document import real_encoding
@@ -292,7 +292,7 @@ def _jobs(paths: list[Path], tally: Tally) -> Iterator[Job]:
                         record_id=record.record_id or "",
                         payload_digest=record.payload_digest or "",
                     ),
-                    fetched_at=iso_utc(warc_moment(record.date)) or "",
+                    fetched_at=iso_utc(parse_warc_date(record.date)) or "",
                     run_id=context.run_ids.get(record.source.label),
                     hints=context.hints_for(key),
                     version=version,

@@ -22,20 +22,18 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
-from warcio.timeutils import iso_date_to_datetime
 
 from newsarchive import default_settings as defaults
 from newsarchive import metakeys
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.reader import ArchivedRecord, ArchiveError, entity_body
-from newsarchive.archive.records import RENAMED_HEADER_PREFIX
+from newsarchive.archive.records import RENAMED_HEADER_PREFIX, parse_warc_date
 from newsarchive.archive.writer import RecordLocation
 from newsarchive.downloadermiddlewares.warc import REPLAYED_FLAG
 from newsarchive.runstatus import mark_failed
@@ -105,16 +103,6 @@ def response_from_record(request: Request, record: ArchivedRecord) -> Response:
         ip_address=ip,
         protocol=record.protocol,
     )
-
-
-def warc_moment(value: str | None) -> datetime | None:
-    """WARC-Date as an aware datetime (None when absent or unparseable)."""
-    if not value:
-        return None
-    try:
-        return iso_date_to_datetime(value).replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 class ReplayMiddleware:
@@ -196,7 +184,7 @@ class ReplayMiddleware:
             payload_digest=record.payload_digest,
             record_type=record.rec_type,
         )
-        moment = warc_moment(record.date)
+        moment = parse_warc_date(record.date)
         if moment is not None:
             request.meta[metakeys.FETCHED_AT] = moment
         return response_from_record(request, record)

@@ -173,9 +173,6 @@ class RedisStateStore:
         pipe.hset(key, mapping={k: v for k, v in values.items() if v is not None})
         pipe.execute()
 
-    def article_count(self) -> int:
-        return sum(1 for _ in self._redis.scan_iter(match=self._key("article", "*"), count=1000))
-
     def record_fetch(
         self,
         article_id: str,

@@ -183,10 +183,6 @@ class StateStore:
         for row in rows:
             yield _article_state(row)
 
-    def article_count(self) -> int:
-        """Number of articles the store knows."""
-        return self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-
     def record_fetch(
         self,
         article_id: str,
