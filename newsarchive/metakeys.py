@@ -61,3 +61,9 @@ ARTICLE = "newsarchive_article"
 CONDITIONAL = "newsarchive_conditional"
 #: Seconds to wait before this request's retry, instead of the computed backoff.
 BACKOFF_DELAY = "newsarchive_backoff"
+
+
+def request_key(meta: dict) -> str | None:
+    """The article key a spider put on an article request (None: not an article request)."""
+    key = meta.get(ARTICLE_KEY) or meta.get(ARTICLE_ID)
+    return str(key) if key else None

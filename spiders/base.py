@@ -25,12 +25,13 @@ from newsarchive.discovery.sitemaps import SitemapEntry
 from newsarchive.discovery.urlkey import strip_tracking
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import classify, report_failure
-from newsarchive.extensions.statestore import SITE_STAT_PREFIX, state_for
+from newsarchive.extensions.statestore import SITE_STAT_PREFIX
 from newsarchive.items import FetchedPage
 from newsarchive.pages import article_page
 from newsarchive.runstatus import mark_failed
 from newsarchive.state.freshness import refetch_reason
 from newsarchive.state.rows import ArticleState
+from newsarchive.state.session import state_for
 
 from .recheck import RecheckMixin
 

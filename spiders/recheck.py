@@ -21,10 +21,9 @@ from scrapy.utils.url import url_is_from_any_domain
 
 from newsarchive import default_settings, metakeys
 from newsarchive.arguments import ArgumentError
-from newsarchive.downloadermiddlewares.conditional import request_key
-from newsarchive.extensions.statestore import state_for
 from newsarchive.state.recheck import RecheckPlan, parse_schedule, plan_rechecks, recheck_mode
 from newsarchive.state.rows import ArticleState, parse_iso
+from newsarchive.state.session import state_for
 
 
 class RecheckMixin:
@@ -103,7 +102,7 @@ class RecheckMixin:
         """A planned article answered (any way): not due again until its next step, by the
         schedule's clock. One that failed to download stays due."""
         asked = getattr(self, "_recheck_asked", None)
-        key = request_key(request.meta)
+        key = metakeys.request_key(request.meta)
         store = state_for(self.crawler)
         if not asked or key is None or store is None:
             return

@@ -21,6 +21,7 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
+from newsarchive.archive.manifest import MANIFEST_FILENAME
 from newsarchive.discovery.pangea import sitemap_role
 from newsarchive.discovery.sitemaps import iter_sitemap
 from newsarchive.discovery.urlkey import strip_tracking
@@ -32,7 +33,6 @@ from newsarchive.downloadermiddlewares.backoff import (
 from newsarchive.downloadermiddlewares.scope import ScopeMiddleware
 from newsarchive.extensions.accounting import OUTCOMES, AccountingExtension
 from newsarchive.extensions.errorlog import ErrorLogExtension
-from newsarchive.extensions.manifest import MANIFEST_FILENAME
 from newsarchive.schema import urls_schema
 from newsarchive.webdouble import WebDouble
 from tests.crawl_helpers import SAMPLE_HOSTS, load_expected, run_crawl

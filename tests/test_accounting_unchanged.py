@@ -28,9 +28,10 @@ from newsarchive.extensions.accounting import (
     not_modified_fate,
 )
 from newsarchive.extensions.runfolder import accounting_lines
-from newsarchive.extensions.statestore import StateStoreExtension, state_for
+from newsarchive.extensions.statestore import StateStoreExtension
 from newsarchive.pipelines.dedupe import UnchangedArticle
 from newsarchive.state import ArticleState, FetchRecord
+from newsarchive.state.session import state_for
 from newsarchive.webdouble import WebDouble
 from tests.crawl_helpers import run_crawl
 

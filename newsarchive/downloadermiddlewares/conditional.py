@@ -22,8 +22,8 @@ from scrapy.http import Response
 from newsarchive import default_settings as defaults
 from newsarchive import metakeys
 from newsarchive.archive.records import warc_date
-from newsarchive.extensions.statestore import state_for
 from newsarchive.state.rows import StoredRecord
+from newsarchive.state.session import state_for
 from newsarchive.state.store import StateStore
 
 
@@ -31,12 +31,6 @@ from newsarchive.state.store import StateStore
 class ConditionalConfig:
     run_id: str
     """Recorded with each registered payload (which run's folder holds the record)."""
-
-
-def request_key(meta: dict) -> str | None:
-    """The state-store key a spider put on an article request (None: not an article request)."""
-    key = meta.get(metakeys.ARTICLE_KEY) or meta.get(metakeys.ARTICLE_ID)
-    return str(key) if key else None
 
 
 def full_recrawl(crawler: Crawler) -> bool:
@@ -68,7 +62,7 @@ class ConditionalRequestMiddleware:
         return state_for(self.crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        aid = request_key(request.meta)
+        aid = metakeys.request_key(request.meta)
         store = self.store
         if aid is None or store is None or request.meta.get(metakeys.CONDITIONAL) is False:
             return
@@ -110,7 +104,7 @@ class ConditionalRequestMiddleware:
                     length=location.length,
                 )
             )
-        aid = request_key(request.meta)
+        aid = metakeys.request_key(request.meta)
         if aid is None or response.status not in (200, 304):
             return response
         stats = self.crawler.stats

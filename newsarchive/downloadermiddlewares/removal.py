@@ -26,9 +26,8 @@ from newsarchive import default_settings as defaults
 from newsarchive import metakeys
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.removal import GONE_STATUSES, removal_reason
-from newsarchive.downloadermiddlewares.conditional import request_key
-from newsarchive.extensions.statestore import state_for
 from newsarchive.signals import article_changed
+from newsarchive.state.session import state_for
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class RemovalMiddleware:
         return cls(crawler, RemovalConfig(run_id=settings.get("NEWSARCHIVE_RUN_ID") or "run"))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        key = request_key(request.meta)
+        key = metakeys.request_key(request.meta)
         store = state_for(self.crawler)
         if key is None or store is None:
             return
@@ -68,7 +67,7 @@ class RemovalMiddleware:
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
-        key = request_key(request.meta)
+        key = metakeys.request_key(request.meta)
         store = state_for(self.crawler)
         if key is None or store is None:
             return response

@@ -22,9 +22,9 @@ from newsarchive import default_settings as defaults
 from newsarchive import metakeys
 from newsarchive.archive.records import HttpExchange
 from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
-from newsarchive.extensions.statestore import state_for
 from newsarchive.items import ArticleItem
 from newsarchive.runfolder import run_folder, worker_of
+from newsarchive.state.session import state_for
 
 logger = logging.getLogger(__name__)
 

@@ -63,19 +63,18 @@ from newsarchive import default_settings as defaults
 from newsarchive import metakeys
 from newsarchive.cluster.ledger import Ledger
 from newsarchive.discovery.dates import iso_utc
-from newsarchive.downloadermiddlewares.conditional import request_key
 from newsarchive.extensions.distributed import cluster_for
 from newsarchive.extensions.errorlog import (
     NOT_ARTICLE_PREFIX,
     report_error,
     url_outcome,
 )
-from newsarchive.extensions.statestore import state_for
 from newsarchive.items import UrlRecord, WarcPosition
 from newsarchive.pipelines.dedupe import UnchangedArticle
 from newsarchive.runfolder import run_folder, worker_file, worker_of
 from newsarchive.runstatus import mark_failed
 from newsarchive.state import ArticleState
+from newsarchive.state.session import state_for
 from newsarchive.urllog import URLS_FILE, UrlSeen, count_records, write_records
 
 logger = logging.getLogger(__name__)
@@ -247,7 +246,7 @@ class AccountingExtension:
         if response.status == 304 and metakeys.REVISIT_OF in request.meta:
             # Our conditional request (only those carry metakeys.REVISIT_OF; a 304 nobody asked for
             # goes on to HttpError and its errback, an error).
-            store, key = state_for(self.crawler), request_key(request.meta)
+            store, key = state_for(self.crawler), metakeys.request_key(request.meta)
             known = store.article(key) if store is not None and key else None
             self._set(self._origin(request), *not_modified_fate(known))
             return

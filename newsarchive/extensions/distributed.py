@@ -33,13 +33,14 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from newsarchive import default_settings as defaults
+from newsarchive.archive.manifest import mark_killed
 from newsarchive.archive.repair import repair_worker_files
 from newsarchive.cluster import Frontier, Ledger, RunKeys, WorkerRegistry, connect
 from newsarchive.downloadermiddlewares.requisitebudget import requisites_wanted
 from newsarchive.extensions.runlock import RunLock, RunLocked, probe, worker_lock_path
-from newsarchive.extensions.statestore import state_for
 from newsarchive.runfolder import run_folder, worker_file
 from newsarchive.state.fold import fold_item_lines, fold_warcs
+from newsarchive.state.session import state_for
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +266,7 @@ class DistributedExtension:
             repair=repair.as_dict(),
             **folded,
         )
-        _mark_manifest_killed(self.folder, dead, {"recovered_by": cluster.worker, **folded})
+        mark_killed(self.folder, {"recovered_by": cluster.worker, **folded}, worker=dead)
         stats = self.crawler.stats
         stats.inc_value(STATS_PREFIX + "recovered_workers")
         stats.inc_value(STATS_PREFIX + "requeued", requeued)
@@ -294,9 +295,3 @@ class DistributedExtension:
         cluster.registry.seed_done()
         self.crawler.stats.inc_value(STATS_PREFIX + "seeded", seeded)
         logger.info("Seeded discovery again with %d start requests", seeded)
-
-
-def _mark_manifest_killed(folder: Path, worker: str, repair: dict[str, Any]) -> None:
-    from newsarchive.extensions.manifest import mark_killed
-
-    mark_killed(folder, repair, worker=worker)

@@ -11,7 +11,6 @@ extract), so the manifest, the summary and the error ratio give the same number.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -29,14 +28,19 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings, Settings
 
 from newsarchive import default_settings as defaults
-from newsarchive.extensions.statestore import recovery_report
+from newsarchive.archive.manifest import (
+    MANIFEST_FILENAME,
+    MANIFEST_VERSION,
+    count_lines,
+    warc_entries,
+    write_json_atomic,
+)
 from newsarchive.runfolder import run_folder, worker_file, worker_of
 from newsarchive.runstatus import failure_reasons, mark_failed
+from newsarchive.state.session import session_for
 
 logger = logging.getLogger(__name__)
 
-MANIFEST_FILENAME = "manifest.json"
-MANIFEST_VERSION = 1
 #: Distributions whose versions are recorded (what produced the bytes and the text).
 DEPENDENCIES = (
     "newsarchive",
@@ -61,25 +65,6 @@ class ManifestConfig:
     max_error_ratio: float
     #: A distributed worker writes ``manifest-<worker>.json`` about its own files.
     worker: str | None = None
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write then rename, so a reader (or a kill) never sees half a manifest."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True, default=str, ensure_ascii=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def dependency_versions() -> dict[str, str | None]:
@@ -119,13 +104,6 @@ def _no_password(value: Any) -> Any:
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, sort_keys=True))
-
-
-def count_lines(path: Path) -> int:
-    if not path.exists():
-        return 0
-    with open(path, "rb") as fh:
-        return sum(1 for line in fh if line.strip())
 
 
 def failed_urls(stats: dict[str, Any]) -> int:
@@ -188,35 +166,6 @@ def error_ratio(stats: dict[str, Any]) -> tuple[int, int, float]:
     return failed, requested, failed / requested
 
 
-def mark_killed(folder: Path, repair: dict[str, Any], worker: str | None = None) -> None:
-    """Rewrite a killed run's manifest (or a killed worker's): status ``killed``, interrupted,
-    and what was repaired."""
-    path = folder / worker_file(MANIFEST_FILENAME, worker)
-    items = worker_file("items.jsonl", worker)
-    try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        manifest = {"manifest_version": MANIFEST_VERSION, "run_id": folder.name}
-    manifest.update(
-        status="killed",
-        interrupted=True,
-        finish_reason="killed",
-        repaired_at=datetime.now(UTC).isoformat(),
-        repair=repair,
-        warcs=_warc_entries(folder, worker),
-        items={"file": items, "count": count_lines(folder / items)},
-    )
-    write_json_atomic(path, manifest)
-
-
-def _warc_entries(folder: Path, worker: str | None = None) -> list[dict[str, Any]]:
-    pattern = f"*-{worker}-*.warc.gz" if worker else "*.warc.gz"
-    return [
-        {"file": path.name, "size": path.stat().st_size, "sha256": sha256_file(path)}
-        for path in sorted(folder.glob(pattern))
-    ]
-
-
 class ManifestExtension:
     """Write ``manifest.json`` at start and at the end; run the stats-based failure checks."""
 
@@ -251,6 +200,7 @@ class ManifestExtension:
     def spider_opened(self, spider: Spider) -> None:
         self.folder = run_folder(self.config.output, spider.name, self.config.run_id)
         self.folder.mkdir(parents=True, exist_ok=True)
+        session = session_for(self.crawler)
         self.manifest = {
             "manifest_version": MANIFEST_VERSION,
             "run_id": self.config.run_id,
@@ -262,7 +212,7 @@ class ManifestExtension:
             "pid": os.getpid(),
             "versions": dependency_versions(),
             "settings": changed_settings(self.crawler.settings),
-            "recovered_runs": recovery_report(self.crawler),
+            "recovered_runs": session.repairs() if session is not None else [],
         }
         if self.config.worker:
             self.manifest["worker"] = self.config.worker
@@ -307,7 +257,7 @@ class ManifestExtension:
             ended=datetime.now(UTC).isoformat(),
             failures=failures,
             counts=run_counts(stats),
-            warcs=_warc_entries(self.folder, self.config.worker),
+            warcs=warc_entries(self.folder, self.config.worker),
             items={"file": items, "count": count_lines(self.folder / items)},
         )
         self.manifest.pop("pid", None)

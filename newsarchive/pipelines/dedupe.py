@@ -37,12 +37,11 @@ from newsarchive.archive.records import warc_date
 from newsarchive.changes import fingerprint, summarize
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.urlkey import article_key
-from newsarchive.downloadermiddlewares.conditional import request_key
-from newsarchive.extensions.statestore import state_for
 from newsarchive.items import ArticleItem, FetchedPage, ItemChanges, TextChanges
 from newsarchive.signals import article_changed
 from newsarchive.state.freshness import item_digest
 from newsarchive.state.rows import ArticleState, FetchRecord, StoredRecord, parse_iso
+from newsarchive.state.session import state_for
 from newsarchive.state.store import StateStore
 
 logger = logging.getLogger(__name__)
@@ -137,7 +136,7 @@ class DedupePipeline:
         if store is None or not article_id or response is None:
             return
         meta = response.meta
-        listed = request_key(meta)
+        listed = metakeys.request_key(meta)
         if listed is not None and listed != article_id:
             store.add_alias(listed, article_id)
         location = meta.get(metakeys.WARC_RECORD)

@@ -28,7 +28,6 @@ from twisted.internet.threads import deferToThread
 
 from newsarchive import default_settings as defaults
 from newsarchive.discovery.urlkey import article_key
-from newsarchive.extensions.statestore import state_for
 from newsarchive.extraction.bounded import (
     BoundedExtractor,
     ExtractionFailed,
@@ -37,6 +36,7 @@ from newsarchive.extraction.bounded import (
 )
 from newsarchive.extraction.template import PageBlocks, TemplateRule
 from newsarchive.items import ArticleItem, Extractor, FetchedPage, LegalNotice
+from newsarchive.state.session import state_for
 from newsarchive.state.templates import TemplateMemory
 
 logger = logging.getLogger(__name__)

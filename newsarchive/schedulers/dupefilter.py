@@ -15,14 +15,14 @@ import hashlib
 from scrapy import Request
 from scrapy_redis.dupefilter import RFPDupeFilter
 
-from newsarchive.downloadermiddlewares.conditional import request_key
+from newsarchive import metakeys
 
 
 class ArticleDupeFilter(RFPDupeFilter):
     """Fingerprint article requests by article key, the rest as scrapy-redis does."""
 
     def request_fingerprint(self, request: Request) -> str:
-        key = request_key(request.meta)
+        key = metakeys.request_key(request.meta)
         if key is None or "redirect_urls" in request.meta:
             return super().request_fingerprint(request)
         return hashlib.sha1(f"article {key}".encode()).hexdigest()

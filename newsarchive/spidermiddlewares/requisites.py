@@ -40,7 +40,6 @@ from twisted.python.failure import Failure
 
 from newsarchive import metakeys
 from newsarchive.discovery.requisites import Requisite, page_requisites, stylesheet_requisites
-from newsarchive.downloadermiddlewares.conditional import request_key
 from newsarchive.downloadermiddlewares.requisitebudget import (
     BUDGET_KEY,
     PageBudget,
@@ -102,7 +101,7 @@ class RequisitesMiddleware:
             and isinstance(response, TextResponse)
             and BUDGET_KEY not in meta
             and metakeys.ROLE not in meta
-            and (bool(meta.get(metakeys.ARTICLE)) or request_key(meta) is not None)
+            and (bool(meta.get(metakeys.ARTICLE)) or metakeys.request_key(meta) is not None)
         )
 
     def page_requests(self, response: Response) -> Iterator[Request]:

@@ -1,24 +1,31 @@
-"""Teach a state store what a killed crawl archived and emitted before it died.
+"""Teach a state store what an earlier crawl left in its folder: its archived response records
+(revisit targets, with their validators) and its ``items.jsonl`` lines (articles settled).
 
 A run (or, distributed, a worker) killed between writing a record or an item line and settling it
 in the state would otherwise fetch the article again as new: a second full response, a second
-item. Folding its repaired files in first makes the re-fetch a revisit and the item unchanged.
-Works on any store with the ``StateStore`` API (SQLite or Redis). Scrapy-free.
+item. Folding its repaired files in first makes the re-fetch a revisit and the item unchanged
+(:mod:`newsarchive.state.recovery`, and a distributed run's recovery of dead workers). The same
+item folding is the one-time migration of a state file from before article keys (schema 1, when
+``news`` items had no key and were never settled): :func:`backfill_article_keys`.
+
+WARCs are read with :mod:`newsarchive.archive.reader`, item lines with
+:mod:`newsarchive.archive.itemlines`. Works on any store with the ``StateStore`` API (SQLite or
+Redis). Scrapy-free.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from warcio.archiveiterator import ArchiveIterator
-
+from newsarchive.archive.itemlines import read_item_lines
+from newsarchive.archive.reader import iter_records
 from newsarchive.discovery.urlkey import article_key
 from newsarchive.state.freshness import item_digest
 from newsarchive.state.rows import ArticleState, FetchRecord, StoredRecord, parse_iso
+from newsarchive.state.store import StateStore
 
 #: ``WARC-Record-ID`` → (ETag, Last-Modified) of the archived responses.
 Validators = dict[str, tuple[str | None, str | None]]
@@ -36,30 +43,22 @@ def fold_warcs(store: FoldableStore, warcs: Iterable[Path], run_id: str) -> tupl
     validators: Validators = {}
     payloads = 0
     for path in warcs:
-        with open(path, "rb") as fh:
-            iterator = ArchiveIterator(fh)
-            for record in iterator:
-                if record.rec_type != "response":
-                    continue
-                headers = record.rec_headers
-                record_id = headers.get_header("WARC-Record-ID")
-                http = record.http_headers
-                if http is not None:
-                    validators[record_id] = (
-                        http.get_header("ETag"),
-                        http.get_header("Last-Modified"),
-                    )
-                stored = StoredRecord(
-                    uri=headers.get_header("WARC-Target-URI"),
-                    date=headers.get_header("WARC-Date"),
-                    record_id=record_id,
-                    payload_digest=headers.get_header("WARC-Payload-Digest"),
-                    run_id=run_id,
-                    filename=path.name,
-                    offset=iterator.get_record_offset(),
-                    length=iterator.get_record_length(),
-                )
-                payloads += store.remember_original(stored)
+        for record in iter_records(path, payloads=False):
+            if record.rec_type != "response":
+                continue
+            record_id = record.record_id or ""
+            validators[record_id] = (record.header("ETag"), record.header("Last-Modified"))
+            stored = StoredRecord(
+                uri=record.url or "",
+                date=record.date or "",
+                record_id=record_id,
+                payload_digest=record.payload_digest,
+                run_id=run_id,
+                filename=path.name,
+                offset=record.offset,
+                length=record.length,
+            )
+            payloads += store.remember_original(stored)
     return payloads, validators
 
 
@@ -67,15 +66,29 @@ def fold_item_lines(
     store: FoldableStore, lines: Path, run_id: str, validators: Validators | None = None
 ) -> int:
     """Settle each item of a JSONL file the store does not know yet: items settled."""
-    if not lines.is_file():
-        return 0
-    folded = 0
-    for line in lines.read_text("utf-8").splitlines():
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        folded += fold_item(store, item, run_id, validators or {})
+    return sum(fold_item(store, item, run_id, validators or {}) for item in read_item_lines(lines))
+
+
+def fold_in_run(store: FoldableStore, folder: Path, run_id: str) -> dict[str, int]:
+    """Teach the store what a (repaired) killed run archived and emitted before it died."""
+    payloads, validators = fold_warcs(store, sorted(folder.glob("*.warc.gz")), run_id)
+    items = fold_item_lines(store, folder / "items.jsonl", run_id, validators)
+    return {"payloads_registered": payloads, "items_registered": items}
+
+
+def backfill_article_keys(store: StateStore) -> int | None:
+    """Once, for a schema-1 state file: settle the items of the runs it lists, newest first
+    (so the stored digest is the last one emitted); items already settled are skipped.
+
+    Returns how many were settled, or None when the file needed no back-fill.
+    """
+    if not store.needs_backfill():
+        return None
+    folded = sum(
+        fold_item_lines(store, folder / "items.jsonl", run_id)
+        for run_id, folder in store.finished_runs()
+    )
+    store.mark_backfilled()
     return folded
 
 
