@@ -21,6 +21,10 @@ CORE = (
     "newsarchive.state",
     "newsarchive.items",
     "newsarchive.schema",
+    # Scrapy-free too: the dataset builder, the run report, the URL log.
+    "newsarchive.dataset",
+    "newsarchive.report",
+    "newsarchive.urllog",
 )
 #: The upper floor: Scrapy components, commands and spiders.
 SHELL = (
@@ -29,7 +33,9 @@ SHELL = (
     "newsarchive.downloadermiddlewares",
     "newsarchive.downloadhandlers",
     "newsarchive.extensions",
+    "newsarchive.pages",
     "newsarchive.pipelines",
+    "newsarchive.spidermiddlewares",
     "newsarchive.spiders",
 )
 SHELL_LIBRARIES = ("scrapy", "twisted")
