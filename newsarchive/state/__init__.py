@@ -3,8 +3,12 @@
 One SQLite file per spider and output (:mod:`~newsarchive.state.store`), its tables and their
 upgrades (:mod:`~newsarchive.state.schema`), the frozen values it takes and returns
 (:mod:`~newsarchive.state.rows`), and the refetch and "did it change" rules that read those
-values without SQLite (:mod:`~newsarchive.state.freshness`). Scrapy-free: the crawl, the repair
-of a killed run and the tests use it directly. The names below are the package's public API.
+values without SQLite (:mod:`~newsarchive.state.freshness`), what an old run's folder teaches it
+(:mod:`~newsarchive.state.fold`: killed-run fold-in and the schema-1 back-fill), the recovery of
+killed runs (:mod:`~newsarchive.state.recovery`) and its life in one crawl
+(:mod:`~newsarchive.state.session`, where components find it with ``state_for``). Scrapy-free:
+the crawl, the repair of a killed run and the tests use it directly. The names below are the
+package's public API.
 """
 
 from __future__ import annotations
