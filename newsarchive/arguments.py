@@ -11,7 +11,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
+from newsarchive import default_settings
 from newsarchive.discovery.dates import parse_day
 
 #: The spellings of yes and no (``-a full=1``, ``-a feeds=off``).
@@ -72,3 +74,13 @@ def check_known(spider: str, given: Iterable[str], known: Iterable[str]) -> None
         raise ArgumentError(
             f"-a {name}: not an argument of spider {spider!r}; {guess}it takes {', '.join(known)}"
         )
+
+
+def requisites_wanted(crawler: Any) -> bool:
+    """``NEWSARCHIVE_REQUISITES_ENABLED``, or the spider's ``-a requisites=1`` (read by the
+    requisite middlewares and the distributed extension alike)."""
+    if crawler.settings.getbool(
+        "NEWSARCHIVE_REQUISITES_ENABLED", default_settings.NEWSARCHIVE_REQUISITES_ENABLED
+    ):
+        return True
+    return str(getattr(crawler.spider, "requisites", "")).strip().lower() in YES

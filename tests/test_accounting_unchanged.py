@@ -21,6 +21,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
 from newsarchive import metakeys
+from newsarchive.exceptions import UnchangedArticle
 from newsarchive.extensions.accounting import (
     OUTCOMES,
     PREFIX,
@@ -29,7 +30,6 @@ from newsarchive.extensions.accounting import (
 )
 from newsarchive.extensions.runfolder import accounting_lines
 from newsarchive.extensions.statestore import StateStoreExtension
-from newsarchive.pipelines.dedupe import UnchangedArticle
 from newsarchive.state import ArticleState, FetchRecord
 from newsarchive.state.session import state_for
 from newsarchive.webdouble import WebDouble

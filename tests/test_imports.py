@@ -35,6 +35,7 @@ SHELL = (
     "newsarchive.extensions",
     "newsarchive.pages",
     "newsarchive.pipelines",
+    "newsarchive.schedulers",
     "newsarchive.spidermiddlewares",
     "newsarchive.spiders",
 )

@@ -22,8 +22,9 @@ from newsarchive import metakeys
 from newsarchive.archive.reader import iter_records
 from newsarchive.archive.records import HttpExchange
 from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
-from newsarchive.downloadermiddlewares.replay import ReplayMiddleware, ReplayMiss
+from newsarchive.downloadermiddlewares.replay import ReplayMiddleware
 from newsarchive.downloadermiddlewares.warc import REPLAYED_FLAG
+from newsarchive.exceptions import ReplayMiss
 from newsarchive.webdouble import WebDouble
 from tests.crawl_helpers import SAMPLE_ARGS, CrawlResult, run_crawl
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
@@ -36,6 +36,7 @@ from newsarchive.archive.reader import ArchivedRecord, ArchiveError, entity_body
 from newsarchive.archive.records import RENAMED_HEADER_PREFIX, parse_warc_date
 from newsarchive.archive.writer import RecordLocation
 from newsarchive.downloadermiddlewares.warc import REPLAYED_FLAG
+from newsarchive.exceptions import ReplayMiss
 from newsarchive.runstatus import mark_failed
 
 logger = logging.getLogger(__name__)
@@ -54,10 +55,6 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-
-
-class ReplayMiss(IgnoreRequest):
-    """The request is not in the archive being replayed."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from scrapy.settings import BaseSettings
 
 from newsarchive import default_settings as defaults
 from newsarchive import metakeys
+from newsarchive.arguments import requisites_wanted
 from newsarchive.discovery.assethosts import RequisiteScope, denied_hosts
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,6 @@ BUDGET_KEY = metakeys.REQUISITE_BUDGET
 #: Content types that are never requisites (a player's stream behind an innocent-looking URL).
 MEDIA_TYPES = ("video/", "audio/", "application/vnd.apple.mpegurl", "application/x-mpegurl",
                "application/dash+xml")  # fmt: skip
-_YES = ("1", "true", "yes", "on")
 
 
 class RequisiteRefused(IgnoreRequest):
@@ -78,15 +78,6 @@ class RequisitesConfig:
             maxsize=int(get("NEWSARCHIVE_REQUISITES_MAXSIZE")),
             page_maxsize=int(get("NEWSARCHIVE_REQUISITES_PAGE_MAXSIZE")),
         )
-
-
-def requisites_wanted(crawler: Crawler) -> bool:
-    """``NEWSARCHIVE_REQUISITES_ENABLED``, or the spider's ``-a requisites=1``."""
-    if crawler.settings.getbool(
-        "NEWSARCHIVE_REQUISITES_ENABLED", defaults.NEWSARCHIVE_REQUISITES_ENABLED
-    ):
-        return True
-    return str(getattr(crawler.spider, "requisites", "")).strip().lower() in _YES
 
 
 class RequisiteBudgetMiddleware:

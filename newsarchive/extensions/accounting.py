@@ -63,6 +63,7 @@ from newsarchive import default_settings as defaults
 from newsarchive import metakeys
 from newsarchive.cluster.ledger import Ledger
 from newsarchive.discovery.dates import iso_utc
+from newsarchive.exceptions import UnchangedArticle
 from newsarchive.extensions.distributed import cluster_for
 from newsarchive.extensions.errorlog import (
     NOT_ARTICLE_PREFIX,
@@ -70,7 +71,6 @@ from newsarchive.extensions.errorlog import (
     url_outcome,
 )
 from newsarchive.items import UrlRecord, WarcPosition
-from newsarchive.pipelines.dedupe import UnchangedArticle
 from newsarchive.runfolder import run_folder, worker_file, worker_of
 from newsarchive.runstatus import mark_failed
 from newsarchive.state import ArticleState

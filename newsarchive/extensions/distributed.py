@@ -35,8 +35,8 @@ from twisted.internet import task
 from newsarchive import default_settings as defaults
 from newsarchive.archive.manifest import mark_killed
 from newsarchive.archive.repair import repair_worker_files
+from newsarchive.arguments import requisites_wanted
 from newsarchive.cluster import Frontier, Ledger, RunKeys, WorkerRegistry, connect
-from newsarchive.downloadermiddlewares.requisitebudget import requisites_wanted
 from newsarchive.extensions.runlock import RunLock, RunLocked, probe, worker_lock_path
 from newsarchive.runfolder import run_folder, worker_file
 from newsarchive.state.fold import fold_item_lines, fold_warcs

@@ -30,8 +30,7 @@ from twisted.python.failure import Failure
 
 from newsarchive import default_settings as defaults
 from newsarchive import metakeys
-from newsarchive.downloadermiddlewares.replay import ReplayMiss
-from newsarchive.pipelines.dedupe import UnchangedArticle
+from newsarchive.exceptions import ReplayMiss, UnchangedArticle
 from newsarchive.runfolder import run_folder, worker_file, worker_of
 
 logger = logging.getLogger(__name__)

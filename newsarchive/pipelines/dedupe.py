@@ -28,7 +28,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from newsarchive import default_settings as defaults
@@ -37,6 +37,7 @@ from newsarchive.archive.records import warc_date
 from newsarchive.changes import fingerprint, summarize
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.urlkey import article_key
+from newsarchive.exceptions import UnchangedArticle
 from newsarchive.items import ArticleItem, FetchedPage, ItemChanges, TextChanges
 from newsarchive.signals import article_changed
 from newsarchive.state.freshness import item_digest
@@ -45,10 +46,6 @@ from newsarchive.state.session import state_for
 from newsarchive.state.store import StateStore
 
 logger = logging.getLogger(__name__)
-
-
-class UnchangedArticle(DropItem):
-    """The article says what its stored version says: no item."""
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,13 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from newsarchive import metakeys
+from newsarchive.arguments import requisites_wanted
 from newsarchive.discovery.requisites import Requisite, page_requisites, stylesheet_requisites
 from newsarchive.downloadermiddlewares.requisitebudget import (
     BUDGET_KEY,
     PageBudget,
     RequisiteRefused,
     RequisitesConfig,
-    requisites_wanted,
 )
 from newsarchive.extensions.accounting import not_requested
 from newsarchive.extensions.errorlog import classify, report_failure, url_outcome
