@@ -22,7 +22,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from newsarchive.state.rows import ArticleState, FetchRecord, StoredRecord, iso, parse_iso
+from newsarchive.state.rows import (
+    ArticleState,
+    FetchRecord,
+    StoredRecord,
+    iso,
+    json_object,
+    json_text,
+    parse_iso,
+)
 
 #: Fields of an article hash that hold the article's last full record.
 _RECORD_FIELDS = {
@@ -46,21 +54,6 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def _json(value: str | None) -> dict[str, Any] | None:
-    """A JSON object field (None when absent or not an object)."""
-    if not value:
-        return None
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _dump(value: Mapping[str, Any] | None) -> str | None:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True) if value is not None else None
 
 
 def _int(value: Any) -> int | None:
@@ -136,8 +129,8 @@ class RedisStateStore:
             first_seen=parse_iso(row.get("first_seen")),
             removed=parse_iso(row.get("removed")),
             removed_reason=row.get("removed_reason"),
-            fingerprint=_json(row.get("fingerprint")),
-            hints=_json(row.get("hints")),
+            fingerprint=json_object(row.get("fingerprint")),
+            hints=json_object(row.get("hints")),
             rechecked=parse_iso(row.get("rechecked")),
         )
 
@@ -192,7 +185,7 @@ class RedisStateStore:
             "last_fetch": iso(fetch.fetched_at),
             "run": fetch.run_id,
             "payload_digest": fetch.payload_digest,  # kept when None (COALESCE)
-            "hints": _dump(hints),  # kept when None
+            "hints": json_text(hints),  # kept when None
         }
         cleared = [name for name in ("etag", "last_modified") if getattr(fetch, name) is None]
         values["etag"] = fetch.etag
@@ -205,7 +198,7 @@ class RedisStateStore:
             values["version"] = version or 1
             values["canonical_url"] = canonical_url
             values["published"] = iso(published)
-            values["fingerprint"] = _dump(fingerprint)
+            values["fingerprint"] = json_text(fingerprint)
             cleared += ["removed", "removed_reason"]  # a new item ends a removal
         pipe = self._redis.pipeline(transaction=True)
         pipe.hsetnx(key, "first_seen", iso(fetch.fetched_at))

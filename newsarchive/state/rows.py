@@ -6,6 +6,8 @@ outcome), and moments are stored in one text form (:func:`iso`) so SQLite sorts 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -96,3 +98,20 @@ def parse_iso(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def json_object(value: str | None) -> dict[str, Any] | None:
+    """A stored JSON object (None when absent, empty or not an object): both stores keep
+    fingerprints and hints as JSON text."""
+    if not value:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def json_text(value: Mapping[str, Any] | None) -> str | None:
+    """Inverse of :func:`json_object` (stable key order, so equal objects store equal text)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True) if value is not None else None

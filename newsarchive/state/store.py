@@ -8,7 +8,6 @@ transaction. Scrapy-free. The tables are described in :mod:`newsarchive.state.sc
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -16,7 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from newsarchive.state.rows import ArticleState, FetchRecord, StoredRecord, iso, parse_iso
+from newsarchive.state.rows import (
+    ArticleState,
+    FetchRecord,
+    StoredRecord,
+    iso,
+    json_object,
+    json_text,
+    parse_iso,
+)
 from newsarchive.state.schema import migrate
 
 STATE_FILENAME = "state.sqlite"
@@ -44,21 +51,6 @@ _ARTICLE_RECORD_COLUMNS = (
 )
 
 
-def _json(value: str | None) -> dict[str, Any] | None:
-    """A JSON object column (None when empty or not an object)."""
-    if not value:
-        return None
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _dump(value: Mapping[str, Any] | None) -> str | None:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True) if value is not None else None
-
-
 def _article_state(row: sqlite3.Row) -> ArticleState:
     record = _stored_record(row, _ARTICLE_RECORD_COLUMNS) if row["record_id"] else None
     return ArticleState(
@@ -76,8 +68,8 @@ def _article_state(row: sqlite3.Row) -> ArticleState:
         first_seen=parse_iso(row["first_seen"]),
         removed=parse_iso(row["removed"]),
         removed_reason=row["removed_reason"],
-        fingerprint=_json(row["fingerprint"]),
-        hints=_json(row["hints"]),
+        fingerprint=json_object(row["fingerprint"]),
+        hints=json_object(row["hints"]),
         rechecked=parse_iso(row["rechecked"]),
     )
 
@@ -220,7 +212,7 @@ class StateStore:
                     fetch.payload_digest,
                     fetch.run_id,
                     iso(fetch.fetched_at),
-                    _dump(hints),
+                    json_text(hints),
                     article_id,
                 ),
             )
@@ -253,7 +245,7 @@ class StateStore:
                         version or 1,
                         canonical_url,
                         iso(published),
-                        _dump(fingerprint),
+                        json_text(fingerprint),
                         article_id,
                     ),
                 )
