@@ -56,6 +56,7 @@ SWITCHED_OFF = (
     "NEWSARCHIVE_CONDITIONAL_ENABLED",
     "NEWSARCHIVE_DEDUPE_ENABLED",
     "NEWSARCHIVE_MANIFEST_ENABLED",
+    "NEWSARCHIVE_CHANGELOG_ENABLED",
     "NEWSARCHIVE_EXTRACT_ENABLED",  # the command extracts itself, after the crawl
 )
 #: Settings at or below the project's priority give way; ``-s NAME=...`` still wins.
