@@ -69,6 +69,29 @@ def test_the_command_passes_on_the_crawl(crawl):
 
 
 # -- damaged copies ------------------------------------------------------------------------------
+def test_a_record_without_target_uri_is_reported_not_a_crash(crawl, tmp_path):
+    """A flipped byte can hit a record's WARC-Target-URI line; warcio then raises
+    AttributeError on the missing URI. The self-check reports the damaged file (the command
+    once crashed with a traceback: found by a flip at an unlucky offset of a real run)."""
+    folder = copy_run(crawl, tmp_path)
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello"
+    headers = (
+        "WARC/1.1\r\nWARC-Type: response\r\n"
+        "WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000001>\r\n"
+        "WARC-Date: 2025-01-01T00:00:00Z\r\n"
+        "Content-Type: application/http; msgtype=response\r\n"
+        f"Content-Length: {len(http)}\r\n\r\n"
+    ).encode()
+    broken = folder / "damaged.warc"
+    broken.write_bytes(headers + http + b"\r\n\r\n")
+    report = selfcheck_run(folder, SelfCheckOptions(check=True, rebuild=True))
+    assert not report.passed
+    assert any("damaged.warc" in p or "index" in p for p in report.problems), report.problems
+    out = scrapy_selfcheck("--rebuild", str(folder))
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert "self-check FAILED" in out.stdout
+
+
 def test_a_flipped_byte_fails_the_command(crawl, tmp_path):
     folder = copy_run(crawl, tmp_path)
     warc = folder / crawl.warcs[0].name

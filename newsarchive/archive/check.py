@@ -27,7 +27,21 @@ from newsarchive.archive.writer import OPEN_SUFFIX
 ITEMS_FILE = "items.jsonl"
 REPORT_FILE = "selfcheck.json"
 #: What reading a damaged WARC can raise (warcio, gzip, the cdxj-indexer on top of them).
-ARCHIVE_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError, StopIteration)
+#: What reading a damaged archive raises. warcio and cdxj-indexer meet a damaged record header
+#: with whatever error the missing field leads to (AttributeError for a record whose
+#: WARC-Target-URI line was hit), so those count as damage too: reported, never a crash.
+ARCHIVE_ERRORS = (
+    ArchiveLoadFailed,
+    EOFError,
+    OSError,
+    zlib.error,
+    ValueError,
+    StopIteration,
+    AttributeError,
+    KeyError,
+    TypeError,
+    IndexError,
+)
 #: Problems listed in full; past this, only counted (a broken 1 GiB WARC would list thousands).
 MAX_LISTED = 50
 
