@@ -92,6 +92,17 @@ def test_a_record_without_target_uri_is_reported_not_a_crash(crawl, tmp_path):
     assert "self-check FAILED" in out.stdout
 
 
+@pytest.mark.parametrize("from_end", [1, 5, 8])  # ISIZE, CRC32 of the last gzip member
+def test_a_damaged_gzip_trailer_fails_the_check(crawl, tmp_path, from_end):
+    """warcio only prints this damage and its digests still match; the check must fail."""
+    folder = copy_run(crawl, tmp_path)
+    warc = folder / crawl.warcs[0].name
+    flip_byte(warc, warc.stat().st_size - from_end)
+    report = selfcheck_run(folder, SelfCheckOptions(check=True))
+    assert not report.passed
+    assert any(warc.name in p and "gzip member" in p for p in report.problems), report.problems
+
+
 def test_a_flipped_byte_fails_the_command(crawl, tmp_path):
     folder = copy_run(crawl, tmp_path)
     warc = folder / crawl.warcs[0].name
