@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from surt import surt
 from warcio.archiveiterator import ArchiveIterator
 
@@ -158,3 +159,34 @@ def test_unsafe_prefix_and_run_id_do_not_escape_the_folder(tmp_path):
     files = writer.close()
     assert files[0].parent == tmp_path / "out"
     assert "/" not in files[0].name and ".." not in files[0].name
+
+
+def test_gzip_level_sets_each_records_own_member(tmp_path):
+    # Compressible but distinct text: level 1 must come out larger than level 9.
+    words = " ".join(f"word{n % 97} {n * 7919 % 10007}" for n in range(20000))
+    page = f"<html><body><p>{words}</p></body></html>".encode()
+    sizes = {}
+    for level in (1, 9):
+        folder = tmp_path / str(level)
+        writer = RotatingWarcWriter(
+            WarcWriterConfig(directory=folder, run_id="r", gzip_level=level)
+        )
+        loc = writer.write_exchange(exchange(payload=page))
+        (path,) = writer.close()
+        sizes[level] = path.stat().st_size
+        check = warcio_check(path)
+        assert check.returncode == 0, check.stdout + check.stderr
+        # Every record is one gzip member a plain gzip reader inflates on its own.
+        with path.open("rb") as fh:
+            fh.seek(loc.offset)
+            member = fh.read(loc.length)
+        head = gzip.decompress(member).split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+        assert head[0] == b"WARC/1.1" and b"WARC-Type: response" in head
+        assert [body for r, body in records(path) if r.rec_type == "response"] == [page]
+    assert sizes[1] > sizes[9]
+
+
+def test_gzip_level_out_of_range_names_the_setting(tmp_path):
+    with pytest.raises(ValueError, match="NEWSARCHIVE_WARC_GZIP_LEVEL"):
+        RotatingWarcWriter(WarcWriterConfig(directory=tmp_path, run_id="r", gzip_level=0))
+    assert not list(tmp_path.iterdir())

@@ -20,6 +20,7 @@ from typing import BinaryIO
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
+from newsarchive.archive.compression import GzipWARCWriter, check_level
 from newsarchive.archive.records import (
     HttpExchange,
     build_metadata_record,
@@ -59,6 +60,8 @@ class WarcWriterConfig:
     #: Payload digest -> (URI, WARC-Date, record id) of a full record stored by an earlier
     #: run (the state store), so an unchanged payload becomes a revisit across runs too.
     lookup: Callable[[str], tuple[str, str, str] | None] | None = None
+    #: gzip level of each record's member (1 fastest .. 9 smallest; see archive.compression).
+    gzip_level: int = 6
 
 
 def safe_name_part(value: str) -> str:
@@ -71,6 +74,7 @@ class RotatingWarcWriter:
     """Appends records to the current WARC file and starts a new one past ``max_size``."""
 
     def __init__(self, config: WarcWriterConfig) -> None:
+        check_level(config.gzip_level)  # before any file is opened
         self.config = config
         self.directory = Path(config.directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -95,7 +99,9 @@ class RotatingWarcWriter:
         self._name = self._filename(self._serial)
         path = self.directory / (self._name + OPEN_SUFFIX)
         self._file = open(path, "xb")  # noqa: SIM115 - lives until rotation or close()
-        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        self._writer = GzipWARCWriter(
+            self._file, level=self.config.gzip_level, warc_version="1.1"
+        )
         info = {
             "software": _software(),
             "format": "WARC File Format 1.1",

@@ -44,6 +44,7 @@ class WarcMiddlewareConfig:
     dedupe: bool
     metadata_records: bool
     contact: str
+    gzip_level: int = defaults.NEWSARCHIVE_WARC_GZIP_LEVEL
 
     @classmethod
     def from_settings(cls, settings) -> WarcMiddlewareConfig:
@@ -62,6 +63,9 @@ class WarcMiddlewareConfig:
                 "NEWSARCHIVE_WARC_METADATA", defaults.NEWSARCHIVE_WARC_METADATA
             ),
             contact=settings.get("NEWSARCHIVE_CONTACT", defaults.NEWSARCHIVE_CONTACT),
+            gzip_level=settings.getint(
+                "NEWSARCHIVE_WARC_GZIP_LEVEL", defaults.NEWSARCHIVE_WARC_GZIP_LEVEL
+            ),
         )
 
 
@@ -119,6 +123,7 @@ class WarcArchiveMiddleware:
                 max_size=self.config.max_size,
                 dedupe=self.config.dedupe,
                 lookup=self._stored_original,
+                gzip_level=self.config.gzip_level,
                 warcinfo=(
                     ("operator", self.config.contact),
                     ("http-header-user-agent", self.crawler.settings.get("USER_AGENT", "")),
