@@ -99,9 +99,7 @@ class RotatingWarcWriter:
         self._name = self._filename(self._serial)
         path = self.directory / (self._name + OPEN_SUFFIX)
         self._file = open(path, "xb")  # noqa: SIM115 - lives until rotation or close()
-        self._writer = GzipWARCWriter(
-            self._file, level=self.config.gzip_level, warc_version="1.1"
-        )
+        self._writer = GzipWARCWriter(self._file, level=self.config.gzip_level, warc_version="1.1")
         info = {
             "software": _software(),
             "format": "WARC File Format 1.1",
