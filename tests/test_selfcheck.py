@@ -307,3 +307,47 @@ def test_a_damaged_br_payload_fails_its_digest(tmp_path, corpora):
     _, problems = check_warc(plain)
     assert len(problems) == 2, problems  # the block digest and the payload digest
     assert all("digest failed" in problem for problem in problems), problems
+
+
+def _members(path: Path) -> list[bytes]:
+    """The WARC's gzip members, one per record, as warcio's offsets and lengths cut them."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    data = path.read_bytes()
+    with path.open("rb") as fh:
+        it = ArchiveIterator(fh)
+        cuts = [(it.get_record_offset(), it.get_record_length()) for _ in it]
+    return [data[offset : offset + length] for offset, length in cuts]
+
+
+def test_one_read_indexes_and_checks_as_the_two_tools_do(crawl, tmp_path):
+    """The close of a run indexes and checks each WARC in one read: the index is
+    cdxj-indexer's byte for byte, and a payload changed after writing (its member re-gzipped,
+    so only the digests can tell) is found with the same words as ``check_warc``."""
+    import gzip
+
+    from newsarchive.archive.cdxj import write_cdxj
+    from newsarchive.archive.check import check_warc, index_and_check
+
+    folder = copy_run(crawl, tmp_path)
+    warc = folder / crawl.warcs[0].name
+    members = _members(warc)
+    changed = next(
+        n for n, m in enumerate(members) if b"WARC-Type: response" in gzip.decompress(m)[:400]
+    )
+    record = gzip.decompress(members[changed])
+    assert record.endswith(b"\r\n\r\n") and len(record) > 10
+    at = len(record) - 5  # the payload's last byte: same length, other digest
+    members[changed] = gzip.compress(record[:at] + bytes([record[at] ^ 0x01]) + record[at + 1 :])
+    warc.write_bytes(b"".join(members))
+
+    lines, records, problems = index_and_check([warc], tmp_path / "one-read.cdxj")
+    alone = write_cdxj([warc], tmp_path / "alone.cdxj")
+    assert lines == alone
+    assert (tmp_path / "one-read.cdxj").read_bytes() == (tmp_path / "alone.cdxj").read_bytes()
+    assert (records, problems) == check_warc(warc)
+    assert records == len(members)
+    assert len(problems) == 2 and all("digest" in p.lower() for p in problems), problems
+    report = selfcheck_run(folder, SelfCheckOptions(check=True, rebuild=True))
+    assert not report.passed and report.records == len(members)
+    assert report.problems[: len(problems)] == problems

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cdxj_indexer.main import CDXJIndexer
+from warcio.archiveiterator import ArchiveIterator
+
+#: Makes the record iterator of one WARC for the indexer: (open file, its path, warcio's
+#: ``ArchiveIterator`` keyword arguments) -> iterator. The self-check passes one that verifies
+#: every record as it goes, so one read of each WARC serves both.
+RecordIterator = Callable[..., ArchiveIterator]
 
 #: Where the index of a run folder lives, relative to the folder (a WACZ holds it gzipped, as
 #: ``indexes/index.cdx.gz``: see :mod:`newsarchive.archive.wacz`).
@@ -37,6 +43,26 @@ class _ClosingIndexer(CDXJIndexer):
     another. cdxj-indexer 1.5.0 closes neither and leaves them to the garbage collector
     (``ResourceWarning: unclosed file``, at whatever moment it runs).
     """
+
+    def __init__(self, *args, iterator: RecordIterator | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.iterator = iterator
+        self.current: Path | None = None
+
+    def process_one(self, input_, output, filename):
+        self.current = Path(filename)
+        return super().process_one(input_, output, filename)
+
+    def _create_record_iter(self, input_):
+        if self.iterator is None or self.current is None:
+            return super()._create_record_iter(input_)
+        return self.iterator(
+            input_,
+            self.current,
+            no_record_parse=not self.record_parse,
+            arc2warc=True,
+            verify_http=self.verify_http,
+        )
 
     def _get_digest(self, record, name):
         value = super()._get_digest(record, name)
@@ -68,10 +94,11 @@ class CdxjEntry:
     digest: str | None
 
 
-def write_cdxj(warcs: Iterable[Path], output: Path) -> int:
+def write_cdxj(warcs: Iterable[Path], output: Path, iterator: RecordIterator | None = None) -> int:
     """Index ``warcs`` into a sorted CDXJ file at ``output`` (atomically); return its lines.
 
-    File names in the index are base names, as in a WACZ's ``archive/`` folder.
+    File names in the index are base names, as in a WACZ's ``archive/`` folder. ``iterator``
+    replaces warcio's ``ArchiveIterator`` (it must yield the same records, e.g. a subclass).
     """
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
@@ -81,6 +108,7 @@ def write_cdxj(warcs: Iterable[Path], output: Path) -> int:
         sort=True,
         fields=RECORD_ID_FIELD,
         records=",".join(INDEXED_RECORDS),
+        iterator=iterator,
     )
     try:
         indexer.process_all()

@@ -14,12 +14,14 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from newsarchive.archive import compression
 from newsarchive.archive.cdxj import INDEX_PATH, CdxjEntry, read_cdxj, write_cdxj
+from newsarchive.archive.verifying import VerifyingIterator
 from newsarchive.archive.wacz import WaczSummary, pages_from_items, write_wacz
 from newsarchive.archive.waczvalidator import check_wacz
 from newsarchive.archive.writer import OPEN_SUFFIX
@@ -35,6 +37,7 @@ ARCHIVE_ERRORS = (
     EOFError,
     OSError,
     zlib.error,
+    compression.error,
     ValueError,
     StopIteration,
     AttributeError,
@@ -102,46 +105,48 @@ class SelfCheckReport:
 
 
 def check_warc(path: Path) -> tuple[int, list[str]]:
-    """``warcio check`` of one file: (records read, problems).
-
-    Digests are defined over the payload as stored (still gzip, br, zstd...), so bodies are
-    read raw and never decoded: no decompression bomb is inflated, and no decoder's quirks
-    matter (warcio 1.8.1 decoding ``br`` with brotli 1.2 raises AttributeError).
-    """
+    """``warcio check`` of one file, and its gzip members: (records read, problems)."""
+    iterator: VerifyingIterator | None = None
     problems: list[str] = []
-    records = 0
-    offset: int | None = None
     try:
         with path.open("rb") as fh:
-            it = ArchiveIterator(fh, check_digests=True)
-            for record in it:
-                offset = it.get_record_offset()
-                while record.raw_stream.read(1024 * 1024):
-                    pass
-                records += 1
-                rid = record.rec_headers.get_header("WARC-Record-ID")
-                if record.digest_checker.passed is False:
-                    for problem in record.digest_checker.problems:
-                        problems.append(f"{path.name} offset {offset} {rid}: {problem}")
-                elif (
-                    record.digest_checker.passed is None
-                    and record.rec_type != "revisit"
-                    and record.rec_headers.get_header("WARC-Block-Digest")
-                ):
-                    # warcio check only says "digest present but not checked" (exit 0) when a
-                    # record ends before its Content-Length: a truncated file. We fail it.
-                    problems.append(
-                        f"{path.name} offset {offset} {rid}: record shorter than its "
-                        "Content-Length (file truncated?): digest could not be verified"
-                    )
+            iterator = VerifyingIterator(fh, path)
+            for _record in iterator:
+                pass  # each record is read to its end, and verified, as the iterator moves on
     except ARCHIVE_ERRORS as exc:
-        where = f"after offset {offset}" if offset is not None else "at the start"
-        problems.append(f"{path.name}: unreadable {where} ({type(exc).__name__}: {exc})")
-    if path.name.endswith(".gz"):
-        damage = gzip_damage(path)
-        if damage is not None:
-            problems.append(f"{path.name}: {damage}")
-    return records, problems
+        problems.append(_unreadable(path, iterator, exc))
+    if iterator is not None:
+        problems[:0] = iterator.problems
+    problems.extend(_gzip_problems(path))
+    return (iterator.records if iterator else 0), problems
+
+
+def _unreadable(path: Path, iterator: VerifyingIterator | None, exc: BaseException) -> str:
+    offset = iterator.last_offset if iterator is not None else None
+    where = f"after offset {offset}" if offset is not None else "at the start"
+    return f"{path.name}: unreadable {where} ({type(exc).__name__}: {exc})"
+
+
+def _gzip_problems(path: Path) -> list[str]:
+    damage = gzip_damage(path) if path.name.endswith(".gz") else None
+    return [f"{path.name}: {damage}"] if damage is not None else []
+
+
+def index_and_check(warcs: list[Path], index_file: Path) -> tuple[int, int, list[str]]:
+    """Write the CDXJ index and ``warcio check`` every WARC in one read of each:
+    (index lines, records read, problems). Raises what :func:`write_cdxj` raises; the caller
+    then checks the files one by one (:func:`check_warc`) to say where they are damaged."""
+    iterators: list[VerifyingIterator] = []
+
+    def verifying(fh: BinaryIO, path: Path, **kwargs) -> VerifyingIterator:
+        iterators.append(VerifyingIterator(fh, path, **kwargs))
+        return iterators[-1]
+
+    lines = write_cdxj(warcs, index_file, iterator=verifying)
+    problems = [problem for iterator in iterators for problem in iterator.problems]
+    for warc in warcs:
+        problems.extend(_gzip_problems(warc))
+    return lines, sum(iterator.records for iterator in iterators), problems
 
 
 def gzip_damage(path: Path) -> str | None:
@@ -152,20 +157,20 @@ def gzip_damage(path: Path) -> str | None:
     passes a file that ``gzip -t`` and other readers reject. Output is bounded per call.
     """
     member_start = consumed = 0
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    inflater = compression.inflater()
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             data = chunk
             while data:
                 try:
                     inflater.decompress(data, 1 << 20)
-                except zlib.error as exc:
+                except compression.error as exc:
                     return f"gzip member at offset {member_start} is damaged ({exc})"
                 if inflater.eof:
                     consumed += len(data) - len(inflater.unused_data)
                     member_start = consumed
                     data = inflater.unused_data
-                    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    inflater = compression.inflater()
                 else:
                     consumed += len(data) - len(inflater.unconsumed_tail)
                     data = inflater.unconsumed_tail
@@ -259,9 +264,16 @@ def selfcheck_run(folder: Path, options: SelfCheckOptions = SelfCheckOptions()) 
     # items pointing at missing files still fail below.
     index_file = folder / INDEX_PATH
     index: list[CdxjEntry] | None = None
+    checked = False  # the WARCs were checked while being indexed
     if options.build_cdxj and (options.rebuild or not index_file.exists()):
         try:
-            report.cdxj_lines = write_cdxj(warcs, index_file)
+            if options.check:
+                report.cdxj_lines, report.records, problems = index_and_check(warcs, index_file)
+                report.warcs, checked = len(warcs), True
+                for problem in problems:
+                    report.problem(problem)
+            else:
+                report.cdxj_lines = write_cdxj(warcs, index_file)
         except ARCHIVE_ERRORS as exc:
             report.problem(f"{INDEX_PATH}: cannot index the WARCs ({type(exc).__name__}: {exc})")
     if index_file.exists():
@@ -281,7 +293,7 @@ def selfcheck_run(folder: Path, options: SelfCheckOptions = SelfCheckOptions()) 
         report.wacz = str(wacz_file)
         report.wacz_bytes = wacz_file.stat().st_size
     if options.check:
-        for warc in warcs:
+        for warc in warcs if not checked else ():
             records, problems = check_warc(warc)
             report.warcs += 1
             report.records += records
