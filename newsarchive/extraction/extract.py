@@ -118,15 +118,17 @@ def _from_hints(hints: dict[str, Any]) -> Facts:
     )
 
 
-def _body_container(tree: HtmlElement, kind: str | None) -> HtmlElement | None:
-    """Where the article body lives, for telling a notice's location."""
+def _body_container(
+    tree: HtmlElement, kind: str | None, found: generic.Survey | None
+) -> HtmlElement | None:
+    """Where the article body lives, for telling a notice's location: Pangea's, else the first
+    ``itemprop=articleBody`` or ``<article>`` element (``found``: the generic page's survey)."""
     if kind == pangea.RESPONSIVE:
-        found = tree.xpath("//div[@id='article-content']")
-    elif kind == pangea.LEGACY:
-        found = [pangea.body_element(tree, kind)]
-    else:
-        found = tree.xpath("//*[@itemprop='articleBody'] | //article")
-    return found[0] if found and found[0] is not None else None
+        first = tree.xpath("//div[@id='article-content']")
+        return first[0] if first else None
+    if kind == pangea.LEGACY:
+        return pangea.body_element(tree, kind)
+    return found.marked[0] if found is not None and found.marked else None
 
 
 def _authors(
@@ -222,11 +224,12 @@ def extract(
     merged.tags = [tag for tag in merged.tags if not is_site_name(tag, sites, host)]
 
     text = pangea.body_text(tree, kind) if kind else ""
+    found = None if kind else generic.survey(tree)
     if not text:
         printed = [headline_text(h1) for h1 in tree.iterfind(".//h1")]
         headlines = [merged.title, *declared, *printed]
-        text = _without_title(generic.body_text(tree, url), headlines)
-    notices = find_notices(tree, _body_container(tree, kind), template=template or ())
+        text = _without_title(generic.body_text(tree, url, found), headlines)
+    notices = find_notices(tree, _body_container(tree, kind, found), template=template or ())
     for notice in notices:
         text = remove_notice(text, notice)
     blocks = None

@@ -11,18 +11,19 @@ The rules added on top of trafilatura, each measured on both corpora: ``docs/qua
 from __future__ import annotations
 
 import re
-from copy import deepcopy
+from copy import copy, deepcopy
+from dataclasses import dataclass, field
 
-import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction, extract_metadata
-from trafilatura.settings import Document
+from trafilatura.settings import Document, Extractor
 from trafilatura.xpaths import BODY_XPATH
 
 from newsarchive.extraction import embedded
 from newsarchive.extraction.continued import continue_body
 from newsarchive.extraction.dates import Stamp, parse_stamp
+from newsarchive.extraction.document import new_element
 from newsarchive.extraction.metadata import Facts, split_names, split_tags, unique
 from newsarchive.extraction.teasers import drop_teasers
 from newsarchive.extraction.text import clean_space, join_paragraphs
@@ -43,13 +44,6 @@ _CREDIT_MAX_WORDS = 8
 #: A main-extractor result this long (characters) skips trafilatura's fallback comparison; the
 #: shortest that the comparison left unchanged on the corpora was 369, the longest it replaced 232.
 MIN_MAIN_CHARS = 1000
-#: Where pages declare their article body, most specific first: schema.org microdata,
-#: WordPress's ``entry-content``, the ``<article>`` element (each used only when unique).
-_BODY_MARKERS = (
-    etree.XPath("//*[@itemprop='articleBody']"),
-    etree.XPath("//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]"),
-    etree.XPath("//article"),
-)
 #: Tags that make trafilatura's comparison call jusText on a result (its ``SANITIZED_XPATH``).
 _UNCLEAN = (
     ".//aside|.//audio|.//button|.//fencedframe|.//fieldset|.//figure|.//footer|.//iframe"
@@ -61,32 +55,89 @@ TRAFILATURA_OPTIONS = {
     "include_tables": True,
     "favor_precision": True,
 }
+#: trafilatura's options as an ``Extractor`` for each mode, built once (building one parses
+#: trafilatura's configuration, about 0.3 ms a call); a page gets a copy with its URL.
+_EXTRACTORS = {
+    fast: Extractor(
+        fast=fast,
+        comments=TRAFILATURA_OPTIONS["include_comments"],
+        tables=TRAFILATURA_OPTIONS["include_tables"],
+        precision=TRAFILATURA_OPTIONS["favor_precision"],
+        output_format="python",
+    )
+    for fast in (True, False)
+}
+_LONG_PARAGRAPHS = etree.XPath("//p[string-length(normalize-space()) >= 80]")
 #: Caption markers: ``<figcaption>``, ``itemprop=caption``, a ``caption`` class token, or a class
 #: containing one of these.
 _CAPTION_CLASSES = ("wp-caption-text", "image-caption", "imageCaption")
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
+def _options(url: str | None, *, fast: bool) -> Extractor:
+    """The options of one ``bare_extraction`` call (without metadata) for the page at ``url``."""
+    options = copy(_EXTRACTORS[fast])
+    options.url = options.source = url
+    return options
+
+
 def _caption_class(kind: str) -> bool:
     return "caption" in _XML_SPACE.split(kind) or any(c in kind for c in _CAPTION_CLASSES)
 
 
-def _marked(tree: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]]:
-    """The screen-reader-only elements and the captions, found in one pass over the elements
-    (a pass over a page's thousands of elements costs about a millisecond; plain substring
-    tests keep the regular expressions for the few classes that can match)."""
-    hidden, found = [], []
+@dataclass
+class Survey:
+    """What one pass over a page's elements finds (a pass costs about as much as one XPath
+    scan with a predicate, so everything the generic profile looks for is collected at once)."""
+
+    hidden: list[HtmlElement] = field(default_factory=list)
+    """Screen-reader-only elements."""
+    captions: list[HtmlElement] = field(default_factory=list)
+    bodies: list[HtmlElement] = field(default_factory=list)
+    """``itemprop=articleBody`` elements."""
+    entries: list[HtmlElement] = field(default_factory=list)
+    """WordPress's ``entry-content`` elements."""
+    articles: list[HtmlElement] = field(default_factory=list)
+    marked: list[HtmlElement] = field(default_factory=list)
+    """``itemprop=articleBody`` and ``<article>`` elements, in page order."""
+
+    def without(self, gone: set[HtmlElement]) -> Survey:
+        """The survey of the same page once the ``gone`` elements are dropped."""
+        kept = [[e for e in found if e not in gone] for found in vars(self).values()]
+        return Survey(*kept)
+
+
+def survey(tree: HtmlElement) -> Survey:
+    """Screen-reader-only elements, captions and the declared article bodies, in page order.
+
+    Plain substring tests keep the regular expressions for the few classes that can match.
+    """
+    found = Survey()
     for element in tree.iter(etree.Element):
         kind = element.get("class")
+        caption = False
         if kind:
             if ("only" in kind or "hidden" in kind or "screen" in kind) and _HIDDEN.search(kind):
-                hidden.append(element)
-            if "aption" in kind and _caption_class(kind):
-                found.append(element)
-                continue
-        if element.tag == "figcaption" or element.get("itemprop") == "caption":
-            found.append(element)
-    return hidden, found
+                found.hidden.append(element)
+            if "entry-content" in kind and "entry-content" in _XML_SPACE.split(kind):
+                found.entries.append(element)
+            caption = "aption" in kind and _caption_class(kind)
+        itemprop = element.get("itemprop")
+        if caption or element.tag == "figcaption" or itemprop == "caption":
+            found.captions.append(element)
+        if itemprop == "articleBody":
+            found.bodies.append(element)
+        if element.tag == "article":
+            found.articles.append(element)
+        if itemprop == "articleBody" or element.tag == "article":
+            found.marked.append(element)
+    return found
+
+
+def _marked(tree: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]]:
+    """The screen-reader-only elements and the captions, in page order."""
+    found = survey(tree)
+    return found.hidden, found.captions
 
 
 def _caption_texts(elements: list[HtmlElement]) -> set[str]:
@@ -103,16 +154,17 @@ def captions(tree: HtmlElement) -> set[str]:
     return _caption_texts(_marked(tree)[1])
 
 
-def body_text(tree: HtmlElement, url: str | None) -> str:
+def body_text(tree: HtmlElement, url: str | None, found: Survey | None = None) -> str:
     """trafilatura's main text, one paragraph per output line: screen-reader-only text,
     captions and credit lines ("Photo: AFP") dropped, a body split into several containers
     read to its end (:mod:`newsarchive.extraction.continued`), teasers for other articles
     dropped (:mod:`newsarchive.extraction.teasers`); for a page whose markup holds (almost) no
     text, the article its scripts carry (:mod:`newsarchive.extraction.embedded`).
 
-    trafilatura copies the tree it is given, so the shared tree stays intact.
+    trafilatura copies the tree it is given, so the shared tree stays intact. ``found``: the
+    page's :class:`Survey`, when the caller has it.
     """
-    text = _markup_text(tree, url)
+    text = _markup_text(tree, url, found)
     if len(text.split()) >= embedded.MIN_WORDS:
         return text
     article = embedded.embedded_article(tree)
@@ -135,14 +187,22 @@ def without_hidden(tree: HtmlElement) -> HtmlElement:
 
 def _visible(tree: HtmlElement) -> tuple[HtmlElement, list[HtmlElement]]:
     """:func:`without_hidden` and the captions of what remains."""
-    hidden, found = _marked(tree)
-    if not hidden:
+    tree, found = _visible_surveyed(tree, None)
+    return tree, found.captions
+
+
+def _visible_surveyed(tree: HtmlElement, found: Survey | None) -> tuple[HtmlElement, Survey]:
+    """:func:`without_hidden` and the :class:`Survey` of what remains (``found``: the page's,
+    when the caller has it)."""
+    found = found or survey(tree)
+    if not found.hidden:
         return tree, found
     tree = deepcopy(tree)
-    hidden, found = _marked(tree)
-    for element in hidden:
+    found = survey(tree)
+    gone = {e for hidden in found.hidden for e in hidden.iter()}
+    for element in found.hidden:
         element.drop_tree()
-    return tree, [c for c in found if not any(a in hidden for a in (c, *c.iterancestors()))]
+    return tree, found.without(gone)
 
 
 def _is_credit(line: str) -> bool:
@@ -151,21 +211,22 @@ def _is_credit(line: str) -> bool:
     return len(line.split()) <= _CREDIT_MAX_WORDS and bool(_CREDIT_LINE.fullmatch(line))
 
 
-def _declared_body(tree: HtmlElement) -> HtmlElement | None:
-    """The one element the markup names as the article body, if it names exactly one."""
-    for expression in _BODY_MARKERS:
-        found = expression(tree)
-        if len(found) == 1:
-            return found[0]
+def _declared_body(tree: HtmlElement, found: Survey | None = None) -> HtmlElement | None:
+    """The one element the markup names as the article body, if it names exactly one: schema.org
+    microdata, WordPress's ``entry-content``, the ``<article>`` element, in that order."""
+    found = found or survey(tree)
+    for elements in (found.bodies, found.entries, found.articles):
+        if len(elements) == 1:
+            return elements[0]
     return None
 
 
-def _likely_body(tree: HtmlElement) -> HtmlElement | None:
+def _likely_body(tree: HtmlElement, found: Survey | None = None) -> HtmlElement | None:
     """The declared body, else the first element trafilatura's own body XPaths point to (the
     container its main extractor would read first)."""
-    found = _declared_body(tree)
-    if found is not None:
-        return found
+    declared = _declared_body(tree, found)
+    if declared is not None:
+        return declared
     for expression in BODY_XPATH:
         candidates = expression(tree)
         if candidates:
@@ -175,26 +236,44 @@ def _likely_body(tree: HtmlElement) -> HtmlElement | None:
 
 def _alone(container: HtmlElement) -> HtmlElement:
     """A document holding a copy of ``container`` and nothing else."""
-    root = lxml.html.Element("html")
+    root = new_element("html")
     etree.SubElement(root, "body").append(deepcopy(container))
     return root
 
 
-def located_text(tree: HtmlElement, url: str | None) -> str:
+def located_text(tree: HtmlElement, url: str | None, found: Survey | None = None) -> str:
     """trafilatura's text of the declared article body alone when the page declares one and
-    that result passes :func:`_holds`; else of the whole page (:func:`main_text`).
+    that result passes :func:`_holds` (or is a short article, :func:`_short_article`); else of
+    the whole page (:func:`main_text`). ``found``: the page's :class:`Survey`, when known.
 
     trafilatura's pruning runs over every element it is given (about 40 % of its time), so a
     body of a few hundred elements costs a fraction of a page of thousands.
     """
-    container = _likely_body(tree)
+    container = _likely_body(tree, found)
     if container is not None:
-        document = bare_extraction(
-            _alone(container), url=url, with_metadata=False, fast=True, **TRAFILATURA_OPTIONS
-        )
-        if _holds(document):
+        document = bare_extraction(_alone(container), options=_options(url, fast=True))
+        if _holds(document) or _short_article(document, container, tree):
             return getattr(document, "text", None) or ""
     return main_text(tree, url)
+
+
+def _short_article(document: Document | None, container: HtmlElement, tree: HtmlElement) -> bool:
+    """A result too short for :func:`_holds` that is all the page has: made of clean paragraphs,
+    and the page's long paragraphs (80+ characters) outside the container add up to at most
+    half of those inside. On the corpora the whole page then gave the same text every time
+    (6 pages); the pages whose article lay outside a short container (a MacRumors teaser box,
+    a Media Indonesia lead) have more long paragraphs outside than in.
+    """
+    body = getattr(document, "body", None)
+    if body is None or not body.findall(".//p") or body.xpath(_UNCLEAN):
+        return False
+    if len(body.findall(".//table")) > len(body.findall(".//p")):
+        return False
+    inside = set(container.iter("p"))
+    chars = {True: 0, False: 0}
+    for paragraph in _LONG_PARAGRAPHS(tree):
+        chars[paragraph in inside] += len(paragraph.text_content())
+    return chars[True] > 0 and chars[False] <= chars[True] / 2
 
 
 def main_text(tree: HtmlElement, url: str | None) -> str:
@@ -207,9 +286,9 @@ def main_text(tree: HtmlElement, url: str | None) -> str:
     :data:`MIN_MAIN_CHARS` or more came out of the comparison unchanged. It costs about 40 % of
     trafilatura's time.
     """
-    document = bare_extraction(tree, url=url, with_metadata=False, fast=True, **TRAFILATURA_OPTIONS)
+    document = bare_extraction(tree, options=_options(url, fast=True))
     if not _holds(document):
-        document = bare_extraction(tree, url=url, with_metadata=False, **TRAFILATURA_OPTIONS)
+        document = bare_extraction(tree, options=_options(url, fast=False))
     return getattr(document, "text", None) or ""
 
 
@@ -225,10 +304,10 @@ def _holds(document: Document | None) -> bool:
     return not body.xpath(_UNCLEAN)
 
 
-def _markup_text(tree: HtmlElement, url: str | None) -> str:
-    tree, caption_elements = _visible(tree)
-    raw = located_text(tree, url)
-    skip = _caption_texts(caption_elements)
+def _markup_text(tree: HtmlElement, url: str | None, found: Survey | None = None) -> str:
+    tree, found = _visible_surveyed(tree, found)
+    raw = located_text(tree, url, found)
+    skip = _caption_texts(found.captions)
     lines = [clean_space(line) for line in raw.splitlines()]
     lines = [line for line in lines if line and line not in skip and not _is_credit(line)]
     if not lines:

@@ -22,6 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from newsarchive.extraction.notice_signals import (
@@ -162,11 +163,12 @@ def _fuzzy_window(normed: list[str], start: int, pattern: Pattern, size: int, co
 
 
 def _page_blob(tree: HtmlElement) -> str:
-    """The casefolded raw text of the page, for the triggers (cheap, C-level)."""
+    """The casefolded raw text of the page, for the triggers (one C-level XPath call)."""
     body = tree.find(".//body")
-    return "".join((body if body is not None else tree).itertext()).casefold()
+    return _STRING(body if body is not None else tree).casefold()
 
 
+_STRING = etree.XPath("string()")
 _META = re.compile(r"[\\()\[\].*+?{}^$]")
 
 
