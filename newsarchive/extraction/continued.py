@@ -39,8 +39,11 @@ MAX_LINK_SHARE = 0.5
 _PROBE_WORDS = 6
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\W+", "", text.casefold())
+    return _NON_WORD.sub("", text.casefold())
 
 
 def _already_in(paragraph: str, squashed_text: str) -> bool:
@@ -54,8 +57,12 @@ def _already_in(paragraph: str, squashed_text: str) -> bool:
 
 def _source_container(tree: HtmlElement, lines: set[str]) -> HtmlElement | None:
     words: Counter[HtmlElement] = Counter()
+    shortest = min(map(len, lines), default=0)
     for paragraph in tree.iter("p"):
-        text = clean_space(paragraph.text_content())
+        raw = paragraph.text_content()
+        if len(raw) < shortest:
+            continue  # cleaning only shortens: it cannot be one of the lines
+        text = clean_space(raw)
         parent = paragraph.getparent()
         if text in lines and parent is not None:
             words[parent] += len(text.split())

@@ -24,7 +24,7 @@ Field sources, in priority order (the first that says something wins):
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -137,9 +137,10 @@ def _authors(
     ranked: list[Facts],
     sites: set[str],
     host: str | None,
-    microdata: list[str],
+    microdata: Callable[[], list[str]],
 ) -> list[str]:
-    """Bylines: see the module docstring. ``ranked`` is jsonld, pangea, meta, utag[, fallback]."""
+    """Bylines: see the module docstring. ``ranked`` is jsonld, pangea, meta, utag[, fallback].
+    ``microdata`` reads the page's microdata bylines, only when JSON-LD names no one."""
     ld, pg, meta, ut, *rest = ranked
 
     def not_site(names: list[str]) -> list[str]:
@@ -157,7 +158,7 @@ def _authors(
     return (
         people
         or ld.authors
-        or microdata
+        or microdata()
         or ld.organizations
         or not_site(meta.authors)
         or not_site(fallback)
@@ -236,8 +237,7 @@ def extract(
     if template is not None:
         blocks = page_blocks(text, any_trigger)
         text = strip_template(text, blocks, frozenset(template))[0]
-    microdata = [] if kind else microdata_authors(tree)
-    authors = _authors(kind, has_byline, ranked, sites, host, microdata)
+    authors = _authors(kind, has_byline, ranked, sites, host, lambda: microdata_authors(tree))
     fields = _fields(merged, authors, text, [n.as_dict() for n in notices])
     if blocks is not None:
         fields["page_blocks"] = blocks

@@ -10,7 +10,9 @@ template (``div.zoomMe`` body, ``<br><br>`` paragraphs) is handled too.
 from __future__ import annotations
 
 from copy import deepcopy
+from functools import cache
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from newsarchive.extraction.dates import parse_english_date, parse_stamp
@@ -65,21 +67,26 @@ def body_classes(tree: HtmlElement) -> set[str]:
 
 
 def _scripts_mention(tree: HtmlElement, *needles: str) -> bool:
-    for script in tree.iterfind(".//script"):
-        source = script.text or ""
-        if any(needle in source for needle in needles):
-            return True
-    return False
+    return bool(_script_with(needles)(tree))
+
+
+@cache
+def _script_with(needles: tuple[str, ...]) -> etree.XPath:
+    """A ``<script>`` whose text holds one of the ``needles`` (one C-level scan)."""
+    tests = " or ".join(f"contains(., '{needle}')" for needle in needles)
+    return etree.XPath(f"//script[{tests}]")
+
+
+_ON_CDN = etree.XPath(
+    "//meta[contains(@content, '//gdb.')] | //link[contains(@href, '/Content/responsive/')]"
+)
+_BODY_XPATH = etree.XPath(_BODY)
+_LEGACY_BODY_XPATH = etree.XPath(_LEGACY_BODY)
 
 
 def _on_pangea_cdn(tree: HtmlElement) -> bool:
     """Images on a ``gdb.<site>`` host or stylesheets under ``/Content/responsive/``."""
-    for meta in tree.iterfind(".//meta"):
-        if "//gdb." in (meta.get("content") or ""):
-            return True
-    return any(
-        "/Content/responsive/" in (link.get("href") or "") for link in tree.iterfind(".//link")
-    )
+    return bool(_ON_CDN(tree))
 
 
 def template(tree: HtmlElement) -> str | None:
@@ -87,18 +94,19 @@ def template(tree: HtmlElement) -> str | None:
 
     ``#article-content > div.wsw`` alone is proof; otherwise two independent signals are needed
     (a ``pg-*`` body class, Pangea's analytics script, its CDN), so an unrelated site that happens
-    to use a ``pg-`` class is not judged by Pangea's rules.
+    to use a ``pg-`` class is not judged by Pangea's rules. The script scan, the costliest,
+    runs only when it can decide.
     """
-    if tree.xpath(_BODY):
+    if _BODY_XPATH(tree):
         return RESPONSIVE
-    signals = (
-        any(c.startswith("pg-") for c in body_classes(tree)),
-        _scripts_mention(tree, "pangea_version", "utag_data={entity:", "pangea-cms.com"),
-        _on_pangea_cdn(tree),
-    )
-    if sum(signals) >= 2:
+    body_class = any(c.startswith("pg-") for c in body_classes(tree))
+    on_cdn = _on_pangea_cdn(tree)
+    if body_class + on_cdn == 2 or (
+        body_class + on_cdn == 1
+        and _scripts_mention(tree, "pangea_version", "utag_data={entity:", "pangea-cms.com")
+    ):
         return RESPONSIVE
-    if tree.xpath(_LEGACY_BODY) and (signals[2] or _scripts_mention(tree, "publicSiteId")):
+    if _LEGACY_BODY_XPATH(tree) and (on_cdn or _scripts_mention(tree, "publicSiteId")):
         return LEGACY
     return None
 

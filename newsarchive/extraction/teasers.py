@@ -37,8 +37,11 @@ _BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "blockquote", "d
 _MIN_LINK_CHARS = 12
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\W+", "", text.casefold())
+    return _NON_WORD.sub("", text.casefold())
 
 
 def _linked(tree: HtmlElement, wanted: set[str]) -> set[str]:
@@ -54,8 +57,11 @@ def _linked(tree: HtmlElement, wanted: set[str]) -> set[str]:
     for link in tree.iter("a"):
         if (link.get("href") or "").startswith("#"):
             continue
-        for element in (link, *link.iter(*_BLOCKS)):
-            raw = element.text_content()
+        raw = link.text_content()
+        if len(raw) < _MIN_LINK_CHARS:
+            continue  # nor is any block inside it long enough (most links: menu items)
+        for element in (link, *link.iter(*_BLOCKS)) if len(link) else (link,):
+            raw = element.text_content() if element is not link else raw
             if not _MIN_LINK_CHARS <= len(raw) <= 3 * longest:
                 continue
             text = _squash(raw)
