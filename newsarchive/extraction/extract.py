@@ -217,15 +217,16 @@ def extract(
     merged = _merge([*ranked, hint])
     _locate(merged, ranked, kind, url)
     declared = [t for f in ranked for t in (f.titles or [f.title])]
-    if not kind:  # Pangea's h1.pg-title is already the printed headline
+    found = None if kind else generic.survey(tree)
+    if found is not None:  # Pangea's h1.pg-title is already the printed headline
         hinted = hint.titles or [hint.title]
-        merged.title = printed_headline(tree, choose_title([*declared, *hinted], sites, host))
+        chosen = choose_title([*declared, *hinted], sites, host)
+        merged.title = printed_headline(tree, chosen, found.headlines)
     else:
         merged.title = strip_site_suffix(merged.title, sites, host)
     merged.tags = [tag for tag in merged.tags if not is_site_name(tag, sites, host)]
 
     text = pangea.body_text(tree, kind) if kind else ""
-    found = None if kind else generic.survey(tree)
     if not text:
         printed = [headline_text(h1) for h1 in tree.iterfind(".//h1")]
         headlines = [merged.title, *declared, *printed]

@@ -100,6 +100,8 @@ class Survey:
     articles: list[HtmlElement] = field(default_factory=list)
     marked: list[HtmlElement] = field(default_factory=list)
     """``itemprop=articleBody`` and ``<article>`` elements, in page order."""
+    headlines: list[HtmlElement] = field(default_factory=list)
+    """``itemprop=headline`` elements but ``<meta>``."""
 
     def without(self, gone: set[HtmlElement]) -> Survey:
         """The survey of the same page once the ``gone`` elements are dropped."""
@@ -115,22 +117,27 @@ def survey(tree: HtmlElement) -> Survey:
     found = Survey()
     for element in tree.iter(etree.Element):
         kind = element.get("class")
-        caption = False
+        itemprop = element.get("itemprop")
+        tag = element.tag
+        caption = tag == "figcaption" or itemprop == "caption"
         if kind:
             if ("only" in kind or "hidden" in kind or "screen" in kind) and _HIDDEN.search(kind):
                 found.hidden.append(element)
             if "entry-content" in kind and "entry-content" in _XML_SPACE.split(kind):
                 found.entries.append(element)
-            caption = "aption" in kind and _caption_class(kind)
-        itemprop = element.get("itemprop")
-        if caption or element.tag == "figcaption" or itemprop == "caption":
+            caption = caption or ("aption" in kind and _caption_class(kind))
+        if caption:
             found.captions.append(element)
-        if itemprop == "articleBody":
-            found.bodies.append(element)
-        if element.tag == "article":
+        if tag == "article":
             found.articles.append(element)
-        if itemprop == "articleBody" or element.tag == "article":
             found.marked.append(element)
+            if itemprop == "articleBody":
+                found.bodies.append(element)
+        elif itemprop == "articleBody":
+            found.bodies.append(element)
+            found.marked.append(element)
+        if itemprop == "headline" and tag != "meta":
+            found.headlines.append(element)
     return found
 
 

@@ -42,14 +42,18 @@ def headline_text(h1: HtmlElement) -> str:
     return clean_space(h1.text_content())
 
 
-def printed_headline(tree: HtmlElement, declared: str | None) -> str | None:
+def printed_headline(
+    tree: HtmlElement, declared: str | None, candidates: list[HtmlElement] | None = None
+) -> str | None:
     """The microdata headline closest to ``declared`` when it is a version of it, else
-    ``declared``."""
+    ``declared``. ``candidates``: the page's ``itemprop=headline`` elements, when known."""
     if not declared:
         return declared
     wanted = _words(declared)
     best, best_score = None, 0.0
-    for h1 in tree.xpath("//*[@itemprop='headline'][not(self::meta)]"):
+    if candidates is None:
+        candidates = tree.xpath("//*[@itemprop='headline'][not(self::meta)]")
+    for h1 in candidates:
         text = headline_text(h1)
         words = _words(text)
         shared = len(words & wanted)

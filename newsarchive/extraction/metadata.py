@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -156,8 +157,12 @@ def _flatten(value: Any) -> Iterator[dict[str, Any]]:
             yield from _flatten(value["mainEntity"])
 
 
+@lru_cache(maxsize=4)
 def jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
-    """Every JSON-LD object of the page; broken scripts are skipped, not fatal."""
+    """Every JSON-LD object of the page; broken scripts are skipped, not fatal.
+
+    Cached for the last few trees, like :func:`~newsarchive.extraction.document.parse`
+    (``is_article`` and ``extract`` both read them): callers must not modify the result."""
     objects: list[dict[str, Any]] = []
     for script in tree.iterfind(".//script"):
         if (script.get("type") or "").strip().lower() != "application/ld+json":

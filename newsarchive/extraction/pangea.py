@@ -10,7 +10,7 @@ template (``div.zoomMe`` body, ``<br><br>`` paragraphs) is handled too.
 from __future__ import annotations
 
 from copy import deepcopy
-from functools import cache
+from functools import cache, lru_cache
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -89,13 +89,15 @@ def _on_pangea_cdn(tree: HtmlElement) -> bool:
     return bool(_ON_CDN(tree))
 
 
+@lru_cache(maxsize=4)
 def template(tree: HtmlElement) -> str | None:
     """``responsive`` (2016+), ``legacy`` (the ASP.NET era) or None when not a Pangea page.
 
     ``#article-content > div.wsw`` alone is proof; otherwise two independent signals are needed
     (a ``pg-*`` body class, Pangea's analytics script, its CDN), so an unrelated site that happens
     to use a ``pg-`` class is not judged by Pangea's rules. The script scan, the costliest,
-    runs only when it can decide.
+    runs only when it can decide. Cached for the last few trees (``is_article`` and ``extract``
+    both ask), like :func:`~newsarchive.extraction.document.parse`.
     """
     if _BODY_XPATH(tree):
         return RESPONSIVE
