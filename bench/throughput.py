@@ -8,7 +8,9 @@ an HTTP proxy), and measures, one after the other on the same machine:
 * ``scrapy crawl rferl`` with everything on (WARC, extraction, state, CDXJ, WACZ, self-check);
   the same with one extraction worker; with extraction off; the bare spider (``ADDONS={}``);
 * ``extract()`` alone and ``trafilatura.bare_extraction(with_metadata=True)`` alone on the
-  corpus pages' HTML (``bench/extract_alone.py``, run twice each, interleaved, best kept);
+  corpus pages' HTML (``bench/extract_alone.py``: each in a process of its own for its peak RSS;
+  the CPU per page of both from one process alternating them in blocks of pages, so load from
+  elsewhere slows both alike);
 * trafilatura's command line (``-i urls --parallel 4``, sleep 0) and a naive Scrapy spider
   calling trafilatura inline (``bench/naive_spider.py``), on the same URLs;
 * ``wget --warc-file`` (archive only) and ``scrapy reextract`` over the full crawl's WARCs.

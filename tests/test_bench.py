@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import http.client
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from bench import mirror
 from bench.throughput import Row, targets
@@ -60,3 +66,19 @@ def test_targets_compare_rows_of_one_run() -> None:
     big = _row("big", 10000, 100.0, 300.0, rss=130.0)
     scaled = {what: ratio for what, ratio, _ in targets(rows, 2, big)}
     assert scaled["peak RSS at 10000 / at 1000 pages"] == 1.3
+
+
+@pytest.mark.slow
+def test_both_extractors_are_measured_in_one_process_on_every_corpus_page(corpora: Path) -> None:
+    script = Path(__file__).resolve().parent.parent / "bench" / "extract_alone.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "both", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NEWSARCHIVE_CORPORA": str(corpora)},
+    ).stdout
+    found = json.loads(out.strip().splitlines()[-1])
+    assert found["pages"] == len(mirror.corpus_pages(corpora))
+    assert set(found["ms_per_page"]) == {"newsarchive", "trafilatura"}
+    assert all(ms > 1 for ms in found["ms_per_page"].values())  # real extraction, not a no-op
