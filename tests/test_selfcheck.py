@@ -351,3 +351,27 @@ def test_one_read_indexes_and_checks_as_the_two_tools_do(crawl, tmp_path):
     report = selfcheck_run(folder, SelfCheckOptions(check=True, rebuild=True))
     assert not report.passed and report.records == len(members)
     assert report.problems[: len(problems)] == problems
+
+
+@pytest.mark.parametrize("damage", ["cut-trailer", "cut-member", "stray-byte"])
+def test_one_read_finds_the_gzip_damage_warcio_reads_past(crawl, tmp_path, damage):
+    """A file ending inside a gzip member's trailer, inside a member that holds no record yet,
+    or with a stray byte after the last member: warcio reads every record and its digests
+    match; the one read still fails the file, as a separate gzip read would."""
+    from newsarchive.archive.check import check_warc, gzip_damage, index_and_check
+
+    folder = copy_run(crawl, tmp_path)
+    warc = folder / crawl.warcs[0].name
+    data = warc.read_bytes()
+    last = len(_members(warc)[-1])
+    damaged = {
+        "cut-trailer": data[:-4],
+        "cut-member": data[: -(last - 10)],  # the gzip header of the last member only
+        "stray-byte": data + b"\n",
+    }[damage]
+    warc.write_bytes(damaged)
+    expected = f"{warc.name}: {gzip_damage(warc)}"
+    assert "truncated" in expected
+    _lines, _records, problems = index_and_check([warc], tmp_path / "index.cdxj")
+    assert problems[-1] == expected, problems
+    assert check_warc(warc)[1][-1] == expected

@@ -114,22 +114,16 @@ def check_warc(path: Path) -> tuple[int, list[str]]:
             for _record in iterator:
                 pass  # each record is read to its end, and verified, as the iterator moves on
     except ARCHIVE_ERRORS as exc:
-        problems.append(_unreadable(path, iterator, exc))
+        offset = iterator.last_offset if iterator is not None else None
+        where = f"after offset {offset}" if offset is not None else "at the start"
+        problems.append(f"{path.name}: unreadable {where} ({type(exc).__name__}: {exc})")
+        # Where warcio gave up, say which gzip member is damaged (a read of its own).
+        damage = gzip_damage(path) if path.name.endswith(".gz") else None
+        if damage is not None and (iterator is None or iterator.gzip_problem is None):
+            problems.append(f"{path.name}: {damage}")
     if iterator is not None:
         problems[:0] = iterator.problems
-    problems.extend(_gzip_problems(path))
     return (iterator.records if iterator else 0), problems
-
-
-def _unreadable(path: Path, iterator: VerifyingIterator | None, exc: BaseException) -> str:
-    offset = iterator.last_offset if iterator is not None else None
-    where = f"after offset {offset}" if offset is not None else "at the start"
-    return f"{path.name}: unreadable {where} ({type(exc).__name__}: {exc})"
-
-
-def _gzip_problems(path: Path) -> list[str]:
-    damage = gzip_damage(path) if path.name.endswith(".gz") else None
-    return [f"{path.name}: {damage}"] if damage is not None else []
 
 
 def index_and_check(warcs: list[Path], index_file: Path) -> tuple[int, int, list[str]]:
@@ -144,17 +138,15 @@ def index_and_check(warcs: list[Path], index_file: Path) -> tuple[int, int, list
 
     lines = write_cdxj(warcs, index_file, iterator=verifying)
     problems = [problem for iterator in iterators for problem in iterator.problems]
-    for warc in warcs:
-        problems.extend(_gzip_problems(warc))
     return lines, sum(iterator.records for iterator in iterators), problems
 
 
 def gzip_damage(path: Path) -> str | None:
     """The first gzip member of ``path`` that does not decompress cleanly, or None.
 
-    warcio only prints a decompression error that comes after a member's data (a damaged CRC
-    or length trailer) and reads on, and the record's digests still match, so ``warcio check``
-    passes a file that ``gzip -t`` and other readers reject. Output is bounded per call.
+    The check's iterator notes such damage as it reads (:mod:`newsarchive.archive.verifying`);
+    this separate read says where when warcio could not read the file at all. Output is
+    bounded per call.
     """
     member_start = consumed = 0
     inflater = compression.inflater()
