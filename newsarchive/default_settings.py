@@ -26,7 +26,7 @@ NEWSARCHIVE_WARC_DEDUPE = True
 #: Write a metadata record with the extracted item next to each article's response.
 NEWSARCHIVE_WARC_METADATA = True
 #: gzip level of each WARC record (1 fastest .. 9 smallest), compressed with zlib-ng.
-NEWSARCHIVE_WARC_GZIP_LEVEL = 6
+NEWSARCHIVE_WARC_GZIP_LEVEL = 5
 
 #: Extract articles with trafilatura + the Pangea profile.
 NEWSARCHIVE_EXTRACT_ENABLED = True

@@ -61,7 +61,7 @@ class WarcWriterConfig:
     #: run (the state store), so an unchanged payload becomes a revisit across runs too.
     lookup: Callable[[str], tuple[str, str, str] | None] | None = None
     #: gzip level of each record's member (1 fastest .. 9 smallest; see archive.compression).
-    gzip_level: int = 6
+    gzip_level: int = 5
 
 
 def safe_name_part(value: str) -> str:
