@@ -97,7 +97,7 @@ def parse(html: str | bytes) -> HtmlElement | None:
             break
     try:
         tree = lxml.html.fromstring(data, parser=_PARSER)
-    except (etree.ParserError, ValueError):  # e.g. "Document is empty"
+    except (etree.LxmlError, ValueError):  # e.g. "Document is empty"
         return None
     # like trafilatura: markup that never says "html" and parses to one element is not a page
     if tree is None or (b"html" not in beginning and len(tree) < 2):
