@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import trafilatura
+from lxml import etree
 
 from newsarchive.extraction import extract
+from newsarchive.extraction.document import parse
 from newsarchive.extraction.generic import TRAFILATURA_OPTIONS
 
 URL = "https://news.example.org/2024/05/tram-line"
@@ -81,3 +83,22 @@ def test_a_printed_headline_other_than_the_title_does_not_open_the_text():
 
     assert item["title"] == declared
     assert item["text"].split("\n\n") == PARAGRAPHS
+
+
+def test_the_shared_tree_is_left_exactly_as_parsed():
+    # hidden elements first in their parent, after a sibling, nested, adjacent, with tails
+    html = page().replace(
+        "<h1>Airport tram opens</h1>",
+        '<h1><span class="sr-only">Headline:</span>Airport tram opens</h1>'
+        '<p>Lead <b>bold</b><i class="sr-only">x<span class="sr-only">y</span></i> tail one'
+        '<span class="sr-only">a</span><span class="sr-only">b</span> tail two</p>',
+    )
+    tree = parse(html)
+    before = etree.tostring(tree)
+
+    text = extract(html, URL)["text"]
+
+    assert parse(html) is tree  # the cached tree every later step reads
+    assert etree.tostring(tree) == before
+    assert "Lead bold tail one tail two" in text
+    assert "Headline:" not in text
