@@ -190,3 +190,15 @@ def test_gzip_level_out_of_range_names_the_setting(tmp_path):
     with pytest.raises(ValueError, match="NEWSARCHIVE_WARC_GZIP_LEVEL"):
         RotatingWarcWriter(WarcWriterConfig(directory=tmp_path, run_id="r", gzip_level=0))
     assert not list(tmp_path.iterdir())
+
+
+def test_the_middleware_reads_the_gzip_level_setting():
+    from scrapy.settings import Settings
+
+    from newsarchive import default_settings
+    from newsarchive.downloadermiddlewares.warc import WarcMiddlewareConfig
+
+    assert WarcMiddlewareConfig.from_settings(Settings()).gzip_level == 5
+    assert WarcWriterConfig(Path(".")).gzip_level == default_settings.NEWSARCHIVE_WARC_GZIP_LEVEL
+    chosen = Settings({"NEWSARCHIVE_WARC_GZIP_LEVEL": "9"})
+    assert WarcMiddlewareConfig.from_settings(chosen).gzip_level == 9
