@@ -73,6 +73,11 @@ SHARED_ROBOTSTXT_MIDDLEWARE = f"{_PKG}.downloadermiddlewares.robotstxt.SharedRob
 BACKOFF_MIDDLEWARE = f"{_PKG}.downloadermiddlewares.backoff.BackoffRetryMiddleware"
 WIRE_HEADERS_HANDLER = f"{_PKG}.downloadhandlers.wireheaders.WireHeadersDownloadHandler"
 DURABLE_FEED_STORAGE = f"{_PKG}.extensions.feedstorage.DurableFileFeedStorage"
+SCRAPY_SCHEDULER = "scrapy.core.scheduler.Scheduler"
+DISK_QUEUE_SCHEDULER = f"{_PKG}.schedulers.diskqueue.DiskQueueScheduler"
+#: The run folder's ``items.jsonl`` format: Scrapy's ``jsonlines``, with a cheaper article path.
+ARTICLE_LINES_FORMAT = "newsarchive_jsonlines"
+ARTICLE_LINES_EXPORTER = f"{_PKG}.exporters.articlelines.ArticleLinesExporter"
 
 #: Archive-writing components a replay run switches off.
 REPLAY_DISABLES = (
@@ -180,6 +185,10 @@ class NewsarchiveAddon:
         # not a second download of it (still only with ROBOTSTXT_OBEY).
         settings["DOWNLOADER_MIDDLEWARES"][SCRAPY_ROBOTSTXT_MIDDLEWARE] = None
         settings["DOWNLOADER_MIDDLEWARES"][SHARED_ROBOTSTXT_MIDDLEWARE] = 100
+        # Pending requests on disk (NEWSARCHIVE_DISKQUEUE_ENABLED), in Scrapy's scheduler's
+        # place only: a project's or the distributed run's scheduler wins.
+        if settings.get("SCHEDULER") == SCRAPY_SCHEDULER:
+            settings.set("SCHEDULER", DISK_QUEUE_SCHEDULER, priority=15)
         # Unbuffered item lines: a killed run loses no item it already reported.
         storages = settings["FEED_STORAGES"]
         for scheme in ("", "file"):
@@ -197,9 +206,10 @@ class NewsarchiveAddon:
             output = settings.get("NEWSARCHIVE_OUTPUT", default_settings.NEWSARCHIVE_OUTPUT)
             uri = f"{output}/%(name)s/{run_id}/{worker_file('items.jsonl', worker)}"
             feeds = settings.getdict("FEEDS")
+            settings["FEED_EXPORTERS"].setdefault(ARTICLE_LINES_FORMAT, ARTICLE_LINES_EXPORTER)
             # Articles only: a user's own spider's items go to the user's own feeds.
             feeds[uri] = {
-                "format": "jsonlines",
+                "format": ARTICLE_LINES_FORMAT,
                 "encoding": "utf-8",
                 "store_empty": True,
                 "item_classes": ["newsarchive.items.ArticleItem"],

@@ -108,6 +108,10 @@ NEWSARCHIVE_FULL_RECRAWL = False
 NEWSARCHIVE_CONDITIONAL_ENABLED = True
 #: Emit an article only when its content changed since the stored version.
 NEWSARCHIVE_DEDUPE_ENABLED = True
+#: Keep the pending requests in a temporary disk queue (removed at close), not in memory, so
+#: the crawl's memory does not grow with the number of articles listed (``JOBDIR`` given:
+#: Scrapy's own job queue; a distributed run: the shared frontier).
+NEWSARCHIVE_DISKQUEUE_ENABLED = True
 #: Write manifest.json in the run folder.
 NEWSARCHIVE_MANIFEST_ENABLED = True
 #: Fail the run (non-zero exit) when more than this share of requested URLs failed.

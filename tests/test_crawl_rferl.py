@@ -212,6 +212,15 @@ def test_summary_is_printed(crawl):
     assert archived > rejected
 
 
+def test_pending_requests_wait_on_disk(crawl):
+    """The disk-queue scheduler held every request (none unpicklable), and left no folder."""
+    stats = crawl.stats
+    assert stats["scheduler/enqueued"] > 20
+    assert stats["scheduler/enqueued/disk"] == stats["scheduler/enqueued"]
+    assert stats["scheduler/dequeued/disk"] == stats["scheduler/dequeued"]
+    assert "scheduler/unserializable" not in stats
+
+
 def test_components_off_by_default_are_not_warnings(crawl):
     """Replay and page requisites are off in a normal crawl: no WARNING says so."""
     disabled = [x for x in crawl.log.splitlines() if "WARNING: Disabled" in x]

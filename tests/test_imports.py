@@ -32,6 +32,7 @@ SHELL = (
     "newsarchive.commands",
     "newsarchive.downloadermiddlewares",
     "newsarchive.downloadhandlers",
+    "newsarchive.exporters",
     "newsarchive.extensions",
     "newsarchive.pages",
     "newsarchive.pipelines",

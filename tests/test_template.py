@@ -156,6 +156,31 @@ def test_memory_without_a_store_learns_for_the_run():
     assert memory.template_blocks() == 1
 
 
+def test_memory_keeps_the_template_a_whole_recount_finds():
+    """The memory updates a site's template from the page just learned; after every page it
+    equals the recount over every counted block, through joins, drops and pruned windows."""
+    import random
+
+    rng = random.Random(11)
+    rule = TemplateRule(min_pages=3, min_share=0.25, bucket=20)
+    memory = TemplateMemory(None, rule)
+    recount = SiteTemplate(rule)
+    pool = [block_hash(f"block {n}") for n in range(60)]
+    seen_joins = seen_drops = 0
+    before: frozenset[str] = frozenset()
+    for page in range(400):
+        # a few recurring blocks that come and go with the page number, plus rare ones
+        blocks = [b for n, b in enumerate(pool[:8]) if rng.random() < 0.1 + 0.1 * n * (page < 200)]
+        blocks += rng.sample(pool[8:], 3)
+        now = memory.learn("a.example", f"page-{page}", blocks)
+        recount.learn(blocks)
+        assert now == recount.blocks() == memory.template("a.example")
+        seen_joins += bool(now - before)
+        seen_drops += bool(before - now)
+        before = now
+    assert seen_joins and seen_drops  # both directions were exercised
+
+
 def test_how_a_notice_was_recognised_is_no_content_change():
     notice = {"kind": "foreign-agent", "text": "x", "language": "ru", "location": "footer"}
     old = {"text": "a", "legal_notice": notice}

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from itemadapter import ItemAdapter
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from w3lib.encoding import html_to_unicode
@@ -51,7 +50,7 @@ from newsarchive.discovery.urlkey import article_key
 from newsarchive.extraction import bounded
 from newsarchive.extraction.bounded import FAILED, BoundedExtractor, ExtractionFailed, Outcome
 from newsarchive.extraction.document import real_encoding
-from newsarchive.items import FetchedPage, WarcRef
+from newsarchive.items import FetchedPage, WarcRef, item_dict
 from newsarchive.pipelines.extract import ExtractConfig, build_item
 from newsarchive.state.templates import TemplateMemory
 
@@ -121,7 +120,7 @@ def item_of(job: Job, fields: dict[str, Any]) -> dict[str, Any]:
     )
     item = build_item(page, fields, job.run_id)
     item = replace(item, version=job.version, previous_digest=job.previous_digest)
-    return ItemAdapter(item).asdict()
+    return item_dict(item)
 
 
 def is_html(record: ArchivedRecord) -> bool:

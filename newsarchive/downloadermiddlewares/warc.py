@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from itemadapter import ItemAdapter
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -22,7 +21,7 @@ from newsarchive import default_settings as defaults
 from newsarchive import metakeys
 from newsarchive.archive.records import HttpExchange
 from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
-from newsarchive.items import ArticleItem
+from newsarchive.items import ArticleItem, item_dict
 from newsarchive.runfolder import run_folder, worker_of
 from newsarchive.state.session import state_for
 
@@ -178,6 +177,6 @@ class WarcArchiveMiddleware:
             return
         if response is not None and REPLAYED_FLAG in response.flags:
             return
-        data = ItemAdapter(item).asdict()
+        data = item_dict(item)
         self.writer.write_metadata(item.url, item.warc.record_id, data)
         self.crawler.stats.inc_value("newsarchive/warc/metadata")

@@ -38,7 +38,7 @@ from newsarchive.changes import fingerprint, summarize
 from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.urlkey import article_key
 from newsarchive.exceptions import UnchangedArticle
-from newsarchive.items import ArticleItem, FetchedPage, ItemChanges, TextChanges
+from newsarchive.items import ArticleItem, FetchedPage, ItemChanges, TextChanges, item_dict
 from newsarchive.signals import article_changed
 from newsarchive.state.freshness import item_digest
 from newsarchive.state.rows import ArticleState, FetchRecord, StoredRecord, parse_iso
@@ -87,7 +87,7 @@ class DedupePipeline:
             return item
         key = item.article_key = item.article_key or article_key(item.url, item.article_id)
         stats = self.crawler.stats
-        content = ItemAdapter(item).asdict()
+        content = item_dict(item)
         digest = item_digest(content)
         if self._passed.get(key) == digest:
             stats.inc_value("newsarchive/dedupe/unchanged")
@@ -168,7 +168,7 @@ class DedupePipeline:
         if item is None:
             store.record_fetch(article_id, fetch, hints=hints)
             return
-        content = ItemAdapter(item).asdict()
+        content = item_dict(item)
         store.record_fetch(
             article_id,
             fetch,

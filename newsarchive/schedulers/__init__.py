@@ -1,1 +1,1 @@
-"""Schedulers (the distributed run's shared frontier)."""
+"""Schedulers: pending requests on disk (one machine), the shared frontier (distributed)."""

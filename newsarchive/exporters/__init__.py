@@ -1,0 +1,1 @@
+"""Scrapy item exporters of newsarchive (registered by :mod:`newsarchive.addon`)."""
