@@ -206,7 +206,9 @@ def test_manifest_counts(runs):
     assert counts["fetched"] == 1 and counts["known_skipped"] == 15
     assert manifest["items"]["count"] == 1
     assert manifest["settings"]["NEWSARCHIVE_RUN_ID"] == "r3-changed"
-    assert "SCHEDULER" not in manifest["settings"]  # only what differs from the defaults
+    assert "DUPEFILTER_CLASS" not in manifest["settings"]  # only what differs from the defaults
+    # the add-on's own choice is recorded: pending requests on disk
+    assert manifest["settings"]["SCHEDULER"].endswith("DiskQueueScheduler")
     assert manifest["versions"]["scrapy"] and manifest["versions"]["warcio"]
     for warc in manifest["warcs"]:
         data = (runs["third"].folder / warc["file"]).read_bytes()
