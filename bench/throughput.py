@@ -311,6 +311,11 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--only", nargs="+", choices=ROWS, help="measure only these rows")
     parser.add_argument("--json", type=Path, help="also write the rows and ratios here")
+    parser.add_argument(
+        "--identity",
+        action="store_true",
+        help="serve the mirror's pages uncompressed (default: gzip-encoded, as RFE/RL does)",
+    )
     args = parser.parse_args()
     wanted = set(args.only or ROWS)
     if "reextract" in wanted:
@@ -321,7 +326,7 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="newsarchive-bench-") as tmp:
         work = Path(tmp)
-        site = mirror.build(work / "mirror", args.pages)
+        site = mirror.build(work / "mirror", args.pages, encoded=not args.identity)
         urls_file = work / "urls.txt"
         urls_file.write_text("\n".join(site.urls) + "\n")
         n = args.pages
@@ -378,7 +383,7 @@ def main() -> int:
         if args.scale:
             big = work / "big"
             big.mkdir()
-            site = mirror.build(big / "mirror", args.scale)
+            site = mirror.build(big / "mirror", args.scale, encoded=not args.identity)
             double = Double(site.root, big)
             try:
                 scale_row = crawl(
@@ -389,7 +394,8 @@ def main() -> int:
     shown = list(rows.values()) + ([scale_row] if scale_row else [])
     load = os.getloadavg()
     print(
-        f"mirror: {args.pages} pages from the corpora; cores: {cores}; load average now"
+        f"mirror: {args.pages} pages from the corpora, served"
+        f" {'uncompressed' if args.identity else 'gzip-encoded'}; cores: {cores}; load average now"
         f" {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; {time.perf_counter() - started:.0f} s"
     )
     print(table(shown))
