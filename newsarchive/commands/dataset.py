@@ -19,8 +19,6 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newsarchive.dataset import Filters, ReadReport, format_of, parse_day, select, write_dataset
-
 #: Unreadable lines listed one by one on standard error; the rest are only counted.
 SHOWN_PROBLEMS = 20
 
@@ -66,6 +64,16 @@ class Command(ScrapyCommand):
             raise UsageError("give one spider output folder, e.g. output/rferl")
         if not opts.output:
             raise UsageError("give the output file with -O, e.g. -O articles.parquet")
+        # Imported here: pyarrow is this command's alone, not every ``scrapy`` command line's.
+        from newsarchive.dataset import (
+            Filters,
+            ReadReport,
+            format_of,
+            parse_day,
+            select,
+            write_dataset,
+        )
+
         output = Path(opts.output)
         try:
             format_of(output)

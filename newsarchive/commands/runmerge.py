@@ -25,9 +25,7 @@ from newsarchive import default_settings as defaults
 from newsarchive.cluster import Ledger, RunKeys, connect
 from newsarchive.extensions.accounting import OUTCOMES
 from newsarchive.extensions.runlock import EXIT_LOCKED, probe, worker_lock_path
-from newsarchive.extensions.selfcheck import options_from_settings
 from newsarchive.runfolder import worker_file
-from newsarchive.runmerge import merge_run, summary, worker_ids
 
 
 class Command(ScrapyCommand):
@@ -48,6 +46,11 @@ class Command(ScrapyCommand):
         if not folder.is_dir():
             raise UsageError(f"{args[0]}: not a folder (want a distributed run's folder)")
         assert self.settings is not None
+        # Imported here: the checker (cdxj-indexer and the WACZ tools) is this command's alone,
+        # not every ``scrapy`` command line's.
+        from newsarchive.extensions.selfcheck import options_from_settings
+        from newsarchive.runmerge import merge_run, summary
+
         options = replace(options_from_settings(self.settings), check=True, rebuild=True)
         report = merge_run(
             folder,
@@ -88,6 +91,8 @@ class Command(ScrapyCommand):
 
 def _recorded_url(folder: Path) -> str | None:
     """The Redis address a worker ran with (not one whose password the manifest hid)."""
+    from newsarchive.runmerge import worker_ids
+
     for worker in worker_ids(folder):
         manifest = json.loads((folder / worker_file("manifest.json", worker)).read_text("utf-8"))
         url = (manifest.get("settings") or {}).get("NEWSARCHIVE_DISTRIBUTED")

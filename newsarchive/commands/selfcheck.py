@@ -15,9 +15,6 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newsarchive.archive.check import REPORT_FILE, selfcheck_run
-from newsarchive.extensions.selfcheck import options_from_settings
-
 
 class Command(ScrapyCommand):
     requires_project = False
@@ -42,6 +39,11 @@ class Command(ScrapyCommand):
         if not args:
             raise UsageError("give at least one run folder (e.g. output/rferl/latest)")
         assert self.settings is not None
+        # Imported here: the checker (cdxj-indexer and the WACZ tools) is this command's alone,
+        # not every ``scrapy`` command line's.
+        from newsarchive.archive.check import REPORT_FILE, selfcheck_run
+        from newsarchive.extensions.selfcheck import options_from_settings
+
         options = replace(options_from_settings(self.settings), check=True, rebuild=opts.rebuild)
         failed = False
         for arg in args:
