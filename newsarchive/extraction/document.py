@@ -20,7 +20,7 @@ import charset_normalizer
 import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
 #: trafilatura's ``HTML_PARSER`` options, with a lookup that stays in C.
 _PARSER = etree.HTMLParser(
@@ -80,10 +80,10 @@ def parse(html: str | bytes) -> HtmlElement | None:
     Cached (a few entries): the pipeline calls ``is_article`` and then ``extract`` on the same
     page, and this way it is parsed once. Callers must not modify the returned tree.
     """
-    text = decode(html)
-    if not text.strip():
+    data = _utf8(html)
+    if data is None:
         return None
-    data = text.encode("utf-8", "surrogatepass").translate(None, _CONTROL_BYTES)
+    data = data.translate(None, _CONTROL_BYTES)
     for noncharacter in _NONCHARACTERS:
         if noncharacter in data:
             data = data.replace(noncharacter, b"")
@@ -103,6 +103,30 @@ def parse(html: str | bytes) -> HtmlElement | None:
     if tree is None or (b"html" not in beginning and len(tree) < 2):
         return None
     return tree
+
+
+def _utf8(html: str | bytes) -> bytes | None:
+    """The page as :func:`decode` reads it, encoded as UTF-8; None when it holds no text.
+
+    Bytes that :func:`decode` would read as UTF-8 (no byte-order mark, no other declared
+    encoding) and that are valid UTF-8 are that already: they are used as they are, without
+    decoding and encoding a few hundred kilobytes again (ASCII needs no check at all).
+    """
+    if (
+        isinstance(html, bytes)
+        and read_bom(html)[0] is None
+        and html_body_declared_encoding(html) in (None, "utf-8")
+    ):
+        if html.isascii():
+            return html if html.strip() else None
+        try:
+            text = html.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # replacement characters, as decode() puts them
+        else:
+            return html if text.strip() else None
+    text = decode(html)
+    return text.encode("utf-8", "surrogatepass") if text.strip() else None
 
 
 def new_element(tag: str) -> HtmlElement:
