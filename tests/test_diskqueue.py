@@ -71,6 +71,17 @@ def test_requests_wait_on_disk_and_leave_in_scrapys_order(tmp_path, monkeypatch)
     assert not folder.exists()
 
 
+def test_the_folder_exists_only_while_the_scheduler_is_open(tmp_path, monkeypatch):
+    """A crawl that stops before the engine opens the scheduler leaves no folder behind."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    crawler = get_crawler(
+        _Spider, {"SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue"}
+    )
+    scheduler = DiskQueueScheduler.from_crawler(crawler)
+    assert scheduler.private and scheduler.private_dir is None
+    assert not list(tmp_path.iterdir())
+
+
 def test_an_unclosed_queue_is_removed_at_close_too(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     scheduler, crawler = _open(DiskQueueScheduler, tmp_path)
@@ -86,7 +97,7 @@ def test_switched_off_or_a_job_keeps_scrapys_meaning(tmp_path, settings):
     if "JOBDIR" in settings:
         settings = {"JOBDIR": str(tmp_path / "job")}
     scheduler, crawler = _open(DiskQueueScheduler, tmp_path, **settings)
-    assert scheduler.private_dir is None
+    assert scheduler.private_dir is None and not scheduler.private
     scheduler.enqueue_request(_requests(crawler.spider)[0])
     if "JOBDIR" in settings:  # Scrapy's resumable job: its queue stays for the next run
         assert scheduler.dqdir == str(tmp_path / "job" / "requests.queue")

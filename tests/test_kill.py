@@ -43,7 +43,10 @@ def start_crawl(double: WebDouble, output: Path, run_id: str) -> subprocess.Pope
     """``scrapy crawl rferl`` in the background, proxied through ``double``."""
     output.mkdir(parents=True, exist_ok=True)
     cmd = crawl_command(output, run_id, *ARGS, log_level=None)
-    env = {**os.environ, **proxy_vars(double.proxy_url)}
+    # A killed crawl leaves its disk queue's temporary folder: here, not in the system's.
+    tmp = output / ".tmp"
+    tmp.mkdir(exist_ok=True)
+    env = {**os.environ, **proxy_vars(double.proxy_url), "TMPDIR": str(tmp)}
     return subprocess.Popen(
         cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

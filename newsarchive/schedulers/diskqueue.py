@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from scrapy import Spider
 from scrapy.core.scheduler import Scheduler
 from scrapy.crawler import Crawler
 from scrapy.utils.job import job_dir
@@ -27,8 +28,10 @@ from newsarchive import default_settings as defaults
 class DiskQueueScheduler(Scheduler):
     """Scrapy's :class:`~scrapy.core.scheduler.Scheduler`, disk queue on, in a temporary folder."""
 
+    private: bool = False
+    """Whether the queue goes to a private temporary folder (made when the scheduler opens)."""
     private_dir: str | None = None
-    """The temporary folder of the queue (None: Scrapy's choice, memory or ``JOBDIR``)."""
+    """That folder while the scheduler is open (None: Scrapy's choice, memory or ``JOBDIR``)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DiskQueueScheduler:
@@ -37,14 +40,19 @@ class DiskQueueScheduler(Scheduler):
         enabled = settings.getbool(
             "NEWSARCHIVE_DISKQUEUE_ENABLED", defaults.NEWSARCHIVE_DISKQUEUE_ENABLED
         )
-        if enabled and job_dir(settings) is None:
-            scheduler.private_dir = tempfile.mkdtemp(prefix="newsarchive-queue-")
-            # ``dqdir`` (public) is read when the scheduler opens: the queue goes where Scrapy
-            # puts a job's, ``<JOBDIR>/requests.queue``.
-            queue = Path(scheduler.private_dir, "requests.queue")
-            queue.mkdir()
-            scheduler.dqdir = str(queue)
+        scheduler.private = enabled and job_dir(settings) is None
         return scheduler
+
+    def open(self, spider: Spider) -> Deferred[None] | None:
+        if self.private:
+            # Made here, not when built: a crawl that stops before opening leaves no folder.
+            self.private_dir = tempfile.mkdtemp(prefix="newsarchive-queue-")
+            # ``dqdir`` (public) is read by Scrapy's ``open``: the queue goes where Scrapy
+            # puts a job's, ``<JOBDIR>/requests.queue``.
+            queue = Path(self.private_dir, "requests.queue")
+            queue.mkdir()
+            self.dqdir = str(queue)
+        return super().open(spider)
 
     def close(self, reason: str) -> Deferred[None] | None:
         try:
@@ -53,3 +61,4 @@ class DiskQueueScheduler(Scheduler):
             if self.private_dir is not None:
                 shutil.rmtree(self.private_dir, ignore_errors=True)
                 self.private_dir = None
+                self.dqdir = None
