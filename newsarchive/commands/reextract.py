@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.listings import ArchiveContext, decode_content
@@ -101,8 +101,25 @@ def submit(
         failed: Future[Outcome] = Future()
         failed.set_exception(ExtractionFailed(FAILED, f"cannot decode body: {exc}"))
         return failed
-    encoding, _ = html_to_unicode(job.content_type or None, body, auto_detect_fun=_auto_detect)
+    encoding = _encoding(job.content_type or None, body)
     return pool.submit(body, real_encoding(body, encoding), job.url, job.hints, template=template)
+
+
+def _encoding(content_type: str | None, body: bytes) -> str:
+    """The encoding ``w3lib.encoding.html_to_unicode`` picks for ``body`` (byte-order mark,
+    HTTP header, markup, then :func:`_auto_detect`, then UTF-8), without the decoded text it
+    also returns: the worker decodes the page, so the main process need not."""
+    bom_encoding, _bom = read_bom(body)
+    if bom_encoding is not None:
+        return bom_encoding
+    encoding = (
+        http_content_type_encoding(content_type)
+        or html_body_declared_encoding(body)
+        or _auto_detect(body)
+    )
+    if encoding is None:
+        return "utf8"
+    return f"{encoding}-be" if encoding in {"utf-16", "utf-32"} else encoding
 
 
 def item_of(job: Job, fields: dict[str, Any]) -> dict[str, Any]:
