@@ -128,33 +128,39 @@ def _env(proxy: str | None) -> dict[str, str]:
 def run(
     name: str, cmd: list[str], double: Double, pages: int, *, proxy: bool = True, cwd: Path = REPO
 ) -> Row:
-    """Run ``cmd`` to completion; wall time, CPU of it and its waited-for children, peak RSS."""
+    """Run ``cmd`` to completion through ``bench/launch.py``: wall time, CPU of it and its
+    waited-for children, peak RSS (its own, not inherited from this process)."""
     before = double.cpu()
+    handle, usage_name = tempfile.mkstemp(prefix="newsarchive-usage-", suffix=".json")
+    os.close(handle)
+    usage_file = Path(usage_name)
+    launcher = [sys.executable, "-I", "-S", str(REPO / "bench" / "launch.py"), str(usage_file)]
     started = time.perf_counter()
-    process = subprocess.Popen(
-        cmd,
-        cwd=cwd,
-        env=_env(double.proxy if proxy else None),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _stderr = process.stderr.read()  # type: ignore[union-attr]
-    process.stderr.close()  # type: ignore[union-attr]
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        sys.stderr.write(_stderr.decode(errors="replace")[-3000:])
-        raise SystemExit(f"{name} failed with status {process.returncode}: {' '.join(cmd)}")
+    try:
+        process = subprocess.run(
+            [*launcher, *cmd],
+            cwd=cwd,
+            env=_env(double.proxy if proxy else None),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+        if process.returncode != 0:
+            sys.stderr.write(process.stderr.decode(errors="replace")[-3000:])
+            raise SystemExit(f"{name} failed with status {process.returncode}: {' '.join(cmd)}")
+        usage = json.loads(usage_file.read_text())
+    finally:
+        usage_file.unlink(missing_ok=True)
     return Row(
         name=name,
         pages=pages,
         outputs=0,
         seconds=seconds,
-        cpu=usage.ru_utime + usage.ru_stime,
+        cpu=usage["cpu"],
         own_cpu=None,
         double_cpu=double.cpu() - before,
-        rss_mib=usage.ru_maxrss / 1024,
+        rss_mib=usage["maxrss_kib"] / 1024,
     )
 
 
@@ -214,7 +220,8 @@ def trafilatura_cli(double: Double, urls: list[str], work: Path) -> Row:
         len(urls),
         proxy=False,
     )
-    row.outputs = len(list(out.iterdir())) if out.is_dir() else 0
+    # the command line spreads many files over numbered subfolders
+    row.outputs = sum(1 for p in out.rglob("*") if p.is_file()) if out.is_dir() else 0
     return row
 
 
