@@ -1,5 +1,5 @@
 """Text on the page that is not the article's: screen-reader-only elements
-(``generic.without_hidden``) and picture or source credit lines (``generic._is_credit``), through
+(``generic._hidden_dropped``) and picture or source credit lines (``generic._is_credit``), through
 :func:`newsarchive.extraction.extract`."""
 
 from __future__ import annotations

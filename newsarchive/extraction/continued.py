@@ -22,12 +22,11 @@ designed on.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from lxml.html import HtmlElement
 
-from newsarchive.extraction.text import clean_space
+from newsarchive.extraction.text import clean_space, squash
 
 #: Children of a continuation read as paragraphs.
 PROSE_TAGS = frozenset({"p", "h2", "h3", "h4", "blockquote"})
@@ -39,19 +38,12 @@ MAX_LINK_SHARE = 0.5
 _PROBE_WORDS = 6
 
 
-_NON_WORD = re.compile(r"\W+")
-
-
-def _squash(text: str) -> str:
-    return _NON_WORD.sub("", text.casefold())
-
-
 def _already_in(paragraph: str, squashed_text: str) -> bool:
     """Whether the text holds the paragraph, in whatever line breaks trafilatura gave it:
     probes of a few words from its start, middle and end are looked up."""
     words = paragraph.split()
     starts = {0, max(0, len(words) // 2 - _PROBE_WORDS // 2), max(0, len(words) - _PROBE_WORDS)}
-    probes = (_squash(" ".join(words[i : i + _PROBE_WORDS])) for i in starts)
+    probes = (squash(" ".join(words[i : i + _PROBE_WORDS])) for i in starts)
     return any(probe and probe in squashed_text for probe in probes)
 
 
@@ -91,7 +83,7 @@ def continue_body(tree: HtmlElement, lines: list[str], skip: set[str]) -> list[s
     kind = main.get("class") if main is not None else None
     if main is None or not kind:
         return lines
-    squashed_text = _squash(" ".join(lines))
+    squashed_text = squash(" ".join(lines))
     result = list(lines)
     after_main = False
     for element in tree.iter(main.tag):
@@ -106,5 +98,5 @@ def continue_body(tree: HtmlElement, lines: list[str], skip: set[str]) -> list[s
         if sum(len(part.split()) for part in parts) < MIN_WORDS:
             continue
         result.extend(parts)
-        squashed_text += _squash(" ".join(parts))
+        squashed_text += squash(" ".join(parts))
     return result

@@ -143,12 +143,6 @@ def survey(tree: HtmlElement) -> Survey:
     return found
 
 
-def _marked(tree: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]]:
-    """The screen-reader-only elements and the captions, in page order."""
-    found = survey(tree)
-    return found.hidden, found.captions
-
-
 def _caption_texts(elements: list[HtmlElement]) -> set[str]:
     found = set()
     for element in elements:
@@ -156,11 +150,6 @@ def _caption_texts(elements: list[HtmlElement]) -> set[str]:
         if len(text) > 3:
             found.add(text)
     return found
-
-
-def captions(tree: HtmlElement) -> set[str]:
-    """Caption texts of the page, whitespace-normalised (they are never article paragraphs)."""
-    return _caption_texts(_marked(tree)[1])
 
 
 def body_text(tree: HtmlElement, url: str | None, found: Survey | None = None) -> str:
@@ -183,46 +172,19 @@ def body_text(tree: HtmlElement, url: str | None, found: Survey | None = None) -
     return from_scripts if len(from_scripts.split()) > len(text.split()) else text
 
 
-def without_hidden(tree: HtmlElement) -> HtmlElement:
-    """The tree without screen-reader-only elements (``sr-only``, ``visually-hidden``, ...): a
-    second copy of a headline for assistive technology, "Advertisement", "(opens in a new
-    tab)" are not the article's text. A copy only when there is something to drop.
-
-    Measured: fundus body F1 +0.0012 (The Nation 0.88 → 0.99: a hidden copy of each
-    related-story title; Le Figaro), no page worse on either corpus.
-    """
-    return _visible(tree)[0]
-
-
-def _visible(tree: HtmlElement) -> tuple[HtmlElement, list[HtmlElement]]:
-    """:func:`without_hidden` and the captions of what remains."""
-    tree, found = _visible_surveyed(tree, None)
-    return tree, found.captions
-
-
-def _visible_surveyed(tree: HtmlElement, found: Survey | None) -> tuple[HtmlElement, Survey]:
-    """:func:`without_hidden` and the :class:`Survey` of what remains (``found``: the page's,
-    when the caller has it)."""
-    found = found or survey(tree)
-    if not found.hidden:
-        return tree, found
-    tree = deepcopy(tree)
-    found = survey(tree)
-    gone = {e for hidden in found.hidden for e in hidden.iter()}
-    for element in found.hidden:
-        element.drop_tree()
-    return tree, found.without(gone)
-
-
 @contextmanager
 def _hidden_dropped(found: Survey) -> Iterator[Survey]:
-    """The page without its screen-reader-only elements while the block runs, then as it was;
-    yields the :class:`Survey` of what is visible.
+    """The page without its screen-reader-only elements (``sr-only``, ``visually-hidden``,
+    ...) while the block runs, then as it was; yields the :class:`Survey` of what is visible.
 
-    :func:`without_hidden` copies the whole page (about 1.5 ms, a third of the corpus pages have
-    hidden elements); this drops the elements as ``drop_tree`` does (the tail text joins the
-    previous node) and puts them and the text back afterwards, last first, so the shared tree is
-    exactly restored even when the block raises.
+    A second copy of a headline for assistive technology, "Advertisement", "(opens in a new
+    tab)" are not the article's text. Measured: fundus body F1 +0.0012 (The Nation 0.88 → 0.99:
+    a hidden copy of each related-story title; Le Figaro), no page worse on either corpus.
+
+    Not a copy of the page (about 1.5 ms; a third of the corpus pages have hidden elements):
+    the elements are dropped as ``drop_tree`` does (the tail text joins the previous node) and
+    put back with the text afterwards, last first, so the shared tree is exactly restored even
+    when the block raises.
     """
     if not found.hidden:
         yield found
@@ -308,10 +270,7 @@ def _short_article(document: Document | None, container: HtmlElement, tree: Html
     (6 pages); the pages whose article lay outside a short container (a MacRumors teaser box,
     a Media Indonesia lead) have more long paragraphs outside than in.
     """
-    body = getattr(document, "body", None)
-    if body is None or not body.findall(".//p") or body.xpath(_UNCLEAN):
-        return False
-    if len(body.findall(".//table")) > len(body.findall(".//p")):
+    if not _clean_paragraphs(getattr(document, "body", None)):
         return False
     inside = set(container.iter("p"))
     chars = {True: 0, False: 0}
@@ -339,8 +298,15 @@ def main_text(tree: HtmlElement, url: str | None) -> str:
 def _holds(document: Document | None) -> bool:
     """Whether trafilatura's main result needs no second opinion: long enough, made of
     paragraphs rather than tables, and free of the tags that make trafilatura ask jusText."""
-    body = getattr(document, "body", None)
-    if body is None or len(getattr(document, "text", None) or "") < MIN_MAIN_CHARS:
+    if len(getattr(document, "text", None) or "") < MIN_MAIN_CHARS:
+        return False
+    return _clean_paragraphs(getattr(document, "body", None))
+
+
+def _clean_paragraphs(body: HtmlElement | None) -> bool:
+    """A result made of paragraphs rather than tables, free of the tags that make trafilatura
+    ask jusText."""
+    if body is None:
         return False
     paragraphs = len(body.findall(".//p"))
     if not paragraphs or len(body.findall(".//table")) > paragraphs:

@@ -26,6 +26,8 @@ import re
 
 from lxml.html import HtmlElement
 
+from newsarchive.extraction.text import squash
+
 #: Words the linked text must have: shorter links ("Read more", a product name) may be prose.
 MIN_WORDS = 4
 #: A block whose link text is less than this share of its text is prose that contains a link.
@@ -35,13 +37,6 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "blockquote", "dd")
 #: Squashed link texts shorter than this are not compared (initials, "More", "Video").
 _MIN_LINK_CHARS = 12
-
-
-_NON_WORD = re.compile(r"\W+")
-
-
-def _squash(text: str) -> str:
-    return _NON_WORD.sub("", text.casefold())
 
 
 def _linked(tree: HtmlElement, wanted: set[str]) -> set[str]:
@@ -64,7 +59,7 @@ def _linked(tree: HtmlElement, wanted: set[str]) -> set[str]:
             raw = element.text_content() if element is not link else raw
             if not _MIN_LINK_CHARS <= len(raw) <= 3 * longest:
                 continue
-            text = _squash(raw)
+            text = squash(raw)
             if text in wanted and not any(a.tag in _HEADINGS for a in link.iterancestors()):
                 found.add(text)
     return found
@@ -75,10 +70,10 @@ def _unlinked_blocks(tree: HtmlElement) -> set[str]:
     prose)."""
     found = set()
     for block in tree.iter(*_BLOCKS):
-        text = _squash(block.text_content())
+        text = squash(block.text_content())
         if not text or any(a.tag == "a" for a in block.iterancestors()):
             continue
-        linked = sum(len(_squash(a.text_content())) for a in block.iter("a"))
+        linked = sum(len(squash(a.text_content())) for a in block.iter("a"))
         if linked < _LINKED_SHARE * len(text):
             found.add(text)
     return found
@@ -90,7 +85,7 @@ def drop_teasers(tree: HtmlElement, paragraphs: list[str]) -> list[str]:
     for paragraph in paragraphs:
         rest = _LABEL.sub("", paragraph, count=1)
         long_enough = len(rest.split()) >= MIN_WORDS
-        forms.append((_squash(paragraph), _squash(rest)) if long_enough else ("", ""))
+        forms.append((squash(paragraph), squash(rest)) if long_enough else ("", ""))
     links = _linked(tree, {form for pair in forms for form in pair if form})
     candidates = {i for i, pair in enumerate(forms) if any(f and f in links for f in pair)}
     if not candidates:

@@ -104,6 +104,18 @@ class SiteTemplate:
         rule, pages = self.rule, self.pages
         return frozenset(k for k, (n, _) in self.counts.items() if rule.is_template(n, pages))
 
+    def blocks_after(self, before: frozenset[str], page: Iterable[str]) -> frozenset[str]:
+        """:meth:`blocks` right after :meth:`learn` of ``page``, from ``before`` (the blocks
+        that were template until then): only the page's blocks gained a count and the share a
+        block needs only rose, so nothing else can have joined; cheaper than the recount over
+        every counted block (~1 ms a page in the crawl's main process)."""
+        rule, pages, counts = self.rule, self.pages, self.counts
+        return frozenset(
+            key
+            for key in before.union(page)
+            if (entry := counts.get(key)) is not None and rule.is_template(entry[0], pages)
+        )
+
 
 @dataclass(frozen=True)
 class PageBlocks:

@@ -8,6 +8,7 @@ legacy Pangea paragraph) ends a paragraph.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ SKIP_TAGS = frozenset(
     audio source track picture img input select option textarea button map area""".split()  # noqa: SIM905 - a word list reads better than quoted strings
 )
 #: Zero-width space and BOM are layout debris; ZWNJ (U+200C) is spelling in Persian and stays.
+_NON_WORD = re.compile(r"\W+")
 _INVISIBLE = str.maketrans("", "", "\u200b\ufeff\u2060\u00ad")
 
 
@@ -40,6 +42,12 @@ def clean_space(text: str | None) -> str:
     if "\u200b" in text or "\ufeff" in text or "\u2060" in text or "\u00ad" in text:
         text = text.translate(_INVISIBLE)
     return " ".join(text.split())
+
+
+def squash(text: str) -> str:
+    """Casefolded letters and digits only: the form in which texts that differ only in spacing,
+    punctuation or case compare equal."""
+    return _NON_WORD.sub("", text.casefold())
 
 
 @dataclass

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from newsarchive.extraction.text import clean_space
+from newsarchive.extraction.text import clean_space, squash
 
 #: Separators between a headline and a site name, tried in this order.
 _SEPARATORS = (" - ", " | ", " – ", " — ", " :: ", " · ", " ｜ ")
@@ -32,19 +32,15 @@ _SEPARATORS = (" - ", " | ", " – ", " — ", " :: ", " · ", " ｜ ")
 _MAX_SITE_WORDS = 6
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\W+", "", text.casefold())
-
-
 def is_site_name(value: str, site_names: set[str], host: str | None) -> bool:
     """Whether ``value`` names the site: one of its declared names, or its host ("Landesspiegel"
     on landesspiegel.de, "RFE/RL" on www.rferl.org, "The Namibian" on namibian.com.na)."""
-    squashed = _squash(value)
+    squashed = squash(value)
     if len(squashed) < 3:
         return False
-    if squashed in {_squash(name) for name in site_names}:
+    if squashed in {squash(name) for name in site_names}:
         return True
-    labels = [_squash(label) for label in (host or "").split(".") if len(label) > 3]
+    labels = [squash(label) for label in (host or "").split(".") if len(label) > 3]
     return any(label == squashed or label in squashed for label in labels)
 
 

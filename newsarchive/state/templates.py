@@ -61,7 +61,7 @@ class TemplateMemory:
             self._learned.add((site, page))
             blocks = set(blocks)
             template.learn(blocks)
-            self._current[site] = _now_template(template, self._current[site], blocks)
+            self._current[site] = template.blocks_after(self._current[site], blocks)
             self._pending.setdefault(site, set()).add(page)
             if sum(len(p) for p in self._pending.values()) >= self.flush_every:
                 self.flush()
@@ -85,19 +85,6 @@ class TemplateMemory:
     def template_blocks(self) -> int:
         """Template blocks over every site seen so far (a stat)."""
         return sum(len(blocks) for blocks in self._current.values())
-
-
-def _now_template(template: SiteTemplate, before: frozenset[str], page: set[str]) -> frozenset[str]:
-    """``template.blocks()`` after one more page, from the blocks before it and the page's:
-    only the page's blocks gained a count, and the share a block needs only rose, so nothing
-    else can have joined (what the whole recount over every counted block, ~1 ms a page in the
-    crawl's main process, would find)."""
-    rule, pages, counts = template.rule, template.pages, template.counts
-    return frozenset(
-        key
-        for key in before | page
-        if (entry := counts.get(key)) is not None and rule.is_template(entry[0], pages)
-    )
 
 
 def load_site(
