@@ -19,6 +19,8 @@ import zlib
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from zlib_ng import gzip_ng, zlib_ng
+
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.reader import (
     ArchivedRecord,
@@ -32,14 +34,19 @@ from newsarchive.discovery.hints import merge_listing, with_first_source
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.urlkey import article_key
 
+#: What :func:`decode_content` raises for a body its encoding does not decode.
+DECODE_ERRORS = (OSError, ValueError, EOFError, zlib.error, zlib_ng.error)
+
 
 def decode_content(body: bytes, encoding: str) -> bytes:
-    """Undo ``Content-Encoding`` like HttpCompressionMiddleware does (gzip, deflate, br)."""
+    """Undo ``Content-Encoding`` like HttpCompressionMiddleware does (gzip, deflate, br);
+    a body that does not decode raises one of :data:`DECODE_ERRORS`."""
     for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
         if coding in ("gzip", "x-gzip"):
             # Some archivers store the decoded body yet keep the header: take it as it is.
+            # zlib-ng inflates a news page in half the standard library's time.
             if body[:2] == b"\x1f\x8b":
-                body = gzip.decompress(body)
+                body = gzip_ng.decompress(body)
         elif coding == "deflate":
             try:
                 body = zlib.decompress(body)
@@ -135,7 +142,7 @@ class ArchiveContext:
             body = decode_content(entity_body(record), record.header("Content-Encoding") or "")
             if body[:2] == b"\x1f\x8b":
                 body = gzip.decompress(body)
-        except (OSError, ValueError, zlib.error, EOFError):
+        except DECODE_ERRORS:
             return
         try:
             entries = list(iter_sitemap(body))

@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import sys
-import zlib
 from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -32,7 +31,7 @@ from scrapy.exceptions import UsageError
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from newsarchive.archive.index import ArchiveIndex
-from newsarchive.archive.listings import ArchiveContext, decode_content
+from newsarchive.archive.listings import DECODE_ERRORS, ArchiveContext, decode_content
 from newsarchive.archive.reader import (
     ArchivedRecord,
     ArchiveError,
@@ -97,7 +96,7 @@ def submit(
     ``template``: the page's site template as learned so far."""
     try:
         body = decode_content(job.body, job.content_encoding)
-    except (OSError, ValueError, zlib.error, EOFError) as exc:
+    except DECODE_ERRORS as exc:
         failed: Future[Outcome] = Future()
         failed.set_exception(ExtractionFailed(FAILED, f"cannot decode body: {exc}"))
         return failed

@@ -32,6 +32,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from newsarchive.extraction.document import page_markup
 from newsarchive.extraction.extract import extract, is_article
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def judge(
 ) -> Outcome:
     """Decode, ask ``is_article``, then ``extract``: the whole per-page work, in one call.
     ``template``: the site's learned template (see :func:`~newsarchive.extraction.extract`)."""
-    html = body.decode(encoding or "utf-8", errors="replace") if isinstance(body, bytes) else body
+    html = page_markup(body, encoding) if isinstance(body, bytes) else body
     ok, reason = is_article(html, url)
     if not ok:
         return Outcome(is_article=False, reason=reason)

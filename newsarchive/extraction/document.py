@@ -13,6 +13,7 @@ never used here). The steps treat the tree as read-only; whatever mutates works 
 
 from __future__ import annotations
 
+import codecs
 import re
 from functools import lru_cache
 
@@ -127,6 +128,32 @@ def _utf8(html: str | bytes) -> bytes | None:
             return html if text.strip() else None
     text = decode(html)
     return text.encode("utf-8", "surrogatepass") if text.strip() else None
+
+
+def page_markup(body: bytes, encoding: str | None) -> str | bytes:
+    """``body`` read in ``encoding`` (UTF-8 when None), as :func:`parse` should be given it.
+
+    A UTF-8 body that :func:`parse` would read as UTF-8 anyway (no byte-order mark, no other
+    declared charset, valid UTF-8) is passed on as it is: decoding a few hundred kilobytes only
+    for :func:`parse` to encode them again costs a quarter of a millisecond a page. Any other
+    body is decoded here, so the transport's encoding wins as before.
+    """
+    try:
+        name = codecs.lookup(encoding or "utf-8").name
+    except LookupError:
+        name = ""  # the decode below says which encoding is unknown
+    if (
+        name == "utf-8"
+        and read_bom(body)[0] is None
+        and html_body_declared_encoding(body) in (None, "utf-8")
+    ):
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return body
+    return body.decode(encoding or "utf-8", errors="replace")
 
 
 def new_element(tag: str) -> HtmlElement:

@@ -49,6 +49,7 @@ from newsarchive.extraction.metadata import (
     from_utag,
     is_site_name,
     jsonld_objects,
+    jsonld_types,
     normalize_language,
     strip_site_suffix,
     text_value,
@@ -321,7 +322,7 @@ def is_article(html: str | bytes, url: str) -> tuple[bool, str]:
     kind = pangea.template(tree)
     if kind:
         return pangea.page_kind(tree, kind)
-    types = set(from_jsonld(tree).types)
+    types = jsonld_types(tree)
     if types & ARTICLE_TYPES:
         return True, "article"
     og_type = next(
