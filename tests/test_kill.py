@@ -52,12 +52,16 @@ def start_crawl(double: WebDouble, output: Path, run_id: str) -> subprocess.Pope
     )
 
 
-def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, what: str) -> None:
-    """Poll ``condition`` until true; fail if the crawl ends first or it takes too long."""
+def wait_for(
+    condition: Callable[[], bool], proc: subprocess.Popen, what: str, log: Path | None = None
+) -> None:
+    """Poll ``condition`` until true; fail if the crawl ends first or it takes too long
+    (saying the end of the crawl's ``log``, when given: why it ended is the question)."""
     deadline = time.monotonic() + 60
     while not condition():
         if proc.poll() is not None:
-            pytest.fail(f"crawl ended (rc={proc.returncode}) before {what}")
+            tail = log.read_text("utf-8", "replace")[-3000:] if log and log.is_file() else ""
+            pytest.fail(f"crawl ended (rc={proc.returncode}) before {what}\n{tail}")
         if time.monotonic() > deadline:
             proc.kill()
             pytest.fail(f"timed out waiting for {what}")

@@ -375,7 +375,8 @@ def test_sigkill_then_next_run_completes_exactly_once(moment, tmp_path):
         print(f"webdouble listening on {double.proxy_url}")
         killed = tmp_path / "news" / "killed"
         proc = start_news_crawl(double, tmp_path, "killed")
-        wait_for(lambda: KILL_POINTS[moment](double, killed), proc, moment)
+        log = tmp_path / "killed.log"
+        wait_for(lambda: KILL_POINTS[moment](double, killed), proc, moment, log)
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=30) == -signal.SIGKILL
         before = read_items(killed)
