@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from newsarchive.extraction.scoring import tokens
 from newsarchive.extraction.text import clean_space
 
-#: Quote marks and the one each stands for in the matching form. Replaced one by one where
-#: present: ``str.translate`` with a table looks every character up in Python (four times as
-#: slow on an article, and the template hashes every line of every page).
+#: Quote marks and the one each stands for in the matching form, replaced one by one where
+#: present: ``str.translate`` with a table looks every character of the text up in it, four
+#: times as slow on an article (and the template hashes every line of every page).
 _QUOTES = tuple((q, '"') for q in "“”„«»‹›″〝〞＂") + tuple((q, "'") for q in "‘’‚‛ʼ`´")
 #: Blocks this short ("Share", "18+") are only removed as whole lines of the text.
 SHORT_BLOCK_TOKENS = 8
