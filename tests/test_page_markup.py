@@ -4,19 +4,15 @@ first, and either way the page is judged exactly as its decoded text would be.""
 from __future__ import annotations
 
 import gzip
-import subprocess
-import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from newsarchive.archive.listings import DECODE_ERRORS, decode_content
-from newsarchive.archive.records import HttpExchange
-from newsarchive.archive.writer import RotatingWarcWriter, WarcWriterConfig
 from newsarchive.extraction.bounded import judge
 from newsarchive.extraction.document import page_markup, parse
 from newsarchive.extraction.metadata import from_jsonld, jsonld_types
+from tests.test_reextract import reextract, write_warc
 
 REPO = Path(__file__).resolve().parents[1]
 URL = "https://www.rferl.org/a/kyrgyzstan-media-law-parliament-vote/33422970.html"
@@ -86,29 +82,11 @@ def test_a_damaged_gzip_body_raises_a_decode_error():
 def test_reextract_counts_a_damaged_gzip_page_and_goes_on(tmp_path):
     damaged = bytearray(gzip.compress(PAGE))
     damaged[len(damaged) // 2 : len(damaged) // 2 + 40] = bytes(40)
-    writer = RotatingWarcWriter(WarcWriterConfig(directory=tmp_path, run_id="gzip"))
-    for url, payload in ((URL, bytes(damaged)), (URL.replace("33422970", "33422971"), PAGE)):
-        encoding = [("Content-Encoding", "gzip")] if payload is not PAGE else []
-        writer.write_exchange(
-            HttpExchange(
-                url=url,
-                method="GET",
-                request_headers=[("Host", "www.rferl.org")],
-                status=200,
-                response_headers=[("Content-Type", "text/html; charset=utf-8"), *encoding],
-                payload=payload,
-                fetched_at=datetime(2025, 5, 24, 12, 0, tzinfo=UTC),
-            )
-        )
-    (warc,) = writer.close()
+    second = URL.replace("33422970", "33422971")
+    gzipped = {URL: [("Content-Encoding", "gzip")]}
+    warc = write_warc(tmp_path, [(URL, bytes(damaged)), (second, PAGE)], gzipped)
     out = tmp_path / "items.jsonl"
-    proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "reextract", str(warc), "-O", str(out), "--workers", "1"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = reextract(str(warc), "-O", str(out), "--workers", "1")
     assert proc.returncode == 0, proc.stderr
     assert "1 articles" in proc.stdout and "1 extraction_failed" in proc.stdout, proc.stdout
     assert f"extraction_failed: {URL}: cannot decode body" in proc.stderr

@@ -159,17 +159,23 @@ def _page(url: str) -> bytes:
     return (SITE / url.removeprefix("https://")).read_bytes()
 
 
-def write_warc(folder: Path, pages: list[tuple[str, bytes]]) -> Path:
-    """One WARC of 200 HTML responses, in this order."""
+def write_warc(
+    folder: Path,
+    pages: list[tuple[str, bytes]],
+    headers: dict[str, list[tuple[str, str]]] | None = None,
+) -> Path:
+    """One WARC of 200 HTML responses, in this order (``headers``: more response headers of
+    some pages, by URL)."""
     writer = RotatingWarcWriter(WarcWriterConfig(directory=folder, run_id="hostile"))
     for url, body in pages:
+        more = (headers or {}).get(url, [])
         writer.write_exchange(
             HttpExchange(
                 url=url,
                 method="GET",
                 request_headers=[("Host", "www.rferl.org")],
                 status=200,
-                response_headers=[("Content-Type", "text/html; charset=utf-8")],
+                response_headers=[("Content-Type", "text/html; charset=utf-8"), *more],
                 payload=body,
                 fetched_at=datetime(2025, 5, 24, 12, 0, tzinfo=UTC),
             )

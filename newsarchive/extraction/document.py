@@ -109,25 +109,24 @@ def parse(html: str | bytes) -> HtmlElement | None:
 def _utf8(html: str | bytes) -> bytes | None:
     """The page as :func:`decode` reads it, encoded as UTF-8; None when it holds no text.
 
-    Bytes that :func:`decode` would read as UTF-8 (no byte-order mark, no other declared
-    encoding) and that are valid UTF-8 are that already: they are used as they are, without
-    decoding and encoding a few hundred kilobytes again (ASCII needs no check at all).
+    Bytes that are UTF-8 already (:func:`_as_utf8`) are used as they are, without decoding and
+    encoding a few hundred kilobytes again.
     """
-    if (
-        isinstance(html, bytes)
-        and read_bom(html)[0] is None
-        and html_body_declared_encoding(html) in (None, "utf-8")
-    ):
-        if html.isascii():
-            return html if html.strip() else None
-        try:
-            text = html.decode("utf-8")
-        except UnicodeDecodeError:
-            pass  # replacement characters, as decode() puts them
-        else:
-            return html if text.strip() else None
+    if isinstance(html, bytes) and (text := _as_utf8(html)) is not None:
+        return html if text.strip() else None
     text = decode(html)
     return text.encode("utf-8", "surrogatepass") if text.strip() else None
+
+
+def _as_utf8(data: bytes) -> str | None:
+    """The text of bytes that :func:`decode` reads as UTF-8 (no byte-order mark, no other
+    declared charset) and that are valid UTF-8; None for any other bytes."""
+    if read_bom(data)[0] is not None or html_body_declared_encoding(data) not in (None, "utf-8"):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # decode() puts replacement characters
 
 
 def page_markup(body: bytes, encoding: str | None) -> str | bytes:
@@ -142,17 +141,8 @@ def page_markup(body: bytes, encoding: str | None) -> str | bytes:
         name = codecs.lookup(encoding or "utf-8").name
     except LookupError:
         name = ""  # the decode below says which encoding is unknown
-    if (
-        name == "utf-8"
-        and read_bom(body)[0] is None
-        and html_body_declared_encoding(body) in (None, "utf-8")
-    ):
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            return body
+    if name == "utf-8" and _as_utf8(body) is not None:
+        return body
     return body.decode(encoding or "utf-8", errors="replace")
 
 

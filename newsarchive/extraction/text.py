@@ -25,8 +25,8 @@ SKIP_TAGS = frozenset(
     """script style noscript template head title meta link iframe object embed svg canvas video
     audio source track picture img input select option textarea button map area""".split()  # noqa: SIM905 - a word list reads better than quoted strings
 )
-#: Zero-width space and BOM are layout debris; ZWNJ (U+200C) is spelling in Persian and stays.
 _NON_WORD = re.compile(r"\W+")
+#: Zero-width space and BOM are layout debris; ZWNJ (U+200C) is spelling in Persian and stays.
 _INVISIBLE = str.maketrans("", "", "\u200b\ufeff\u2060\u00ad")
 
 
