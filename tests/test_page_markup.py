@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive.archive.listings import DECODE_ERRORS, decode_content
+from newsarchive.extraction.payload import DECODE_ERRORS, decode_content
 from newsarchive.extraction.bounded import judge
 from newsarchive.extraction.document import page_markup, parse
 from newsarchive.extraction.metadata import from_jsonld, jsonld_types

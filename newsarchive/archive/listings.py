@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import zlib
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-
-from zlib_ng import gzip_ng, zlib_ng
 
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.reader import (
@@ -33,32 +30,7 @@ from newsarchive.discovery.feeds import NotAFeed, iter_feed
 from newsarchive.discovery.hints import merge_listing, with_first_source
 from newsarchive.discovery.sitemaps import NotASitemap, SitemapEntry, iter_sitemap
 from newsarchive.discovery.urlkey import article_key
-
-#: What :func:`decode_content` raises for a body its encoding does not decode.
-DECODE_ERRORS = (OSError, ValueError, EOFError, zlib.error, zlib_ng.error)
-
-
-def decode_content(body: bytes, encoding: str) -> bytes:
-    """Undo ``Content-Encoding`` like HttpCompressionMiddleware does (gzip, deflate, br);
-    a body that does not decode raises one of :data:`DECODE_ERRORS`."""
-    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
-        if coding in ("gzip", "x-gzip"):
-            # Some archivers store the decoded body yet keep the header: take it as it is.
-            # zlib-ng inflates a news page in half the standard library's time.
-            if body[:2] == b"\x1f\x8b":
-                body = gzip_ng.decompress(body)
-        elif coding == "deflate":
-            try:
-                body = zlib.decompress(body)
-            except zlib.error:
-                body = zlib.decompress(body, -zlib.MAX_WBITS)
-        elif coding == "br":
-            import brotli  # Scrapy's own optional dependency for br
-
-            body = brotli.decompress(body)
-        elif coding != "identity":
-            raise ValueError(f"unsupported Content-Encoding {coding!r}")
-    return body
+from newsarchive.extraction.payload import DECODE_ERRORS, decode_content
 
 
 class ArchiveContext:

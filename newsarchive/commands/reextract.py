@@ -28,10 +28,9 @@ from urllib.parse import urlsplit
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from newsarchive.archive.index import ArchiveIndex
-from newsarchive.archive.listings import DECODE_ERRORS, ArchiveContext, decode_content
+from newsarchive.archive.listings import ArchiveContext
 from newsarchive.archive.reader import (
     ArchivedRecord,
     ArchiveError,
@@ -47,8 +46,7 @@ from newsarchive.discovery.dates import iso_utc
 from newsarchive.discovery.pangea import article_id
 from newsarchive.discovery.urlkey import article_key
 from newsarchive.extraction import bounded
-from newsarchive.extraction.bounded import FAILED, BoundedExtractor, ExtractionFailed, Outcome
-from newsarchive.extraction.document import real_encoding
+from newsarchive.extraction.bounded import BoundedExtractor, ExtractionFailed, Outcome
 from newsarchive.items import FetchedPage, WarcRef, item_dict
 from newsarchive.pipelines.extract import ExtractConfig, build_item
 from newsarchive.state.templates import TemplateMemory
@@ -77,48 +75,16 @@ class Job:
     previous_digest: str | None = None
 
 
-def _auto_detect(body: bytes) -> str | None:
-    """What Scrapy's TextResponse tries when nothing declares an encoding."""
-    for enc in ("utf-8", "cp1252"):
-        try:
-            body.decode(enc)
-        except UnicodeError:
-            continue
-        return enc
-    return None
-
-
 def submit(
     pool: BoundedExtractor, job: Job, template: frozenset[str] | None = None
 ) -> Future[Outcome]:
-    """Queue ``job``'s page as the crawl's response would be (content decoded, its charset);
-    a body that cannot be decoded is a failed page, like one whose extraction raised.
-    ``template``: the page's site template as learned so far."""
-    try:
-        body = decode_content(job.body, job.content_encoding)
-    except DECODE_ERRORS as exc:
-        failed: Future[Outcome] = Future()
-        failed.set_exception(ExtractionFailed(FAILED, f"cannot decode body: {exc}"))
-        return failed
-    encoding = _encoding(job.content_type or None, body)
-    return pool.submit(body, real_encoding(body, encoding), job.url, job.hints, template=template)
-
-
-def _encoding(content_type: str | None, body: bytes) -> str:
-    """The encoding ``w3lib.encoding.html_to_unicode`` picks for ``body`` (byte-order mark,
-    HTTP header, markup, then :func:`_auto_detect`, then UTF-8), without the decoded text it
-    also returns: the worker decodes the page, so the main process need not."""
-    bom_encoding, _bom = read_bom(body)
-    if bom_encoding is not None:
-        return bom_encoding
-    encoding = (
-        http_content_type_encoding(content_type)
-        or html_body_declared_encoding(body)
-        or _auto_detect(body)
+    """Queue ``job``'s page as archived: the worker decodes its content and picks its charset
+    as the crawl's response did (:mod:`newsarchive.extraction.payload`); a body that cannot be
+    decoded is a failed page, like one whose extraction raised. ``template``: the page's site
+    template as learned so far."""
+    return pool.submit_archived(
+        job.body, job.content_encoding, job.content_type, job.url, job.hints, template
     )
-    if encoding is None:
-        return "utf8"
-    return f"{encoding}-be" if encoding in {"utf-16", "utf-32"} else encoding
 
 
 def item_of(job: Job, fields: dict[str, Any]) -> dict[str, Any]:

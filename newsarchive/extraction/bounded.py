@@ -28,12 +28,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from newsarchive.extraction.document import page_markup
 from newsarchive.extraction.extract import extract, is_article
+from newsarchive.extraction.payload import UndecodableBody, archived_page
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +100,32 @@ def judge(
     return Outcome(is_article=True, reason=reason, fields=fields)
 
 
+def judge_archived(
+    body: bytes,
+    content_encoding: str,
+    content_type: str,
+    url: str,
+    hints: dict[str, Any],
+    template: frozenset[str] | None = None,
+) -> Outcome:
+    """:func:`judge` of an archived body as stored (``Content-Encoding`` not undone yet; see
+    :mod:`newsarchive.extraction.payload`); :class:`UndecodableBody` when it does not decode."""
+    page, encoding = archived_page(body, content_encoding, content_type)
+    return judge(page, encoding, url, hints, template)
+
+
+def _call(function: Callable[..., Outcome], args: tuple[Any, ...]) -> tuple[str, Any]:
+    """A worker's reply for one page: ``("ok", outcome)`` or why not."""
+    try:
+        return "ok", function(*args)
+    except MemoryError:
+        return "memory", "MemoryError"
+    except UndecodableBody as exc:  # said in words, like a failed extraction's repr
+        return "error", str(exc)
+    except Exception as exc:  # any bug of a page's extraction is that page's failure
+        return "error", repr(exc)[:500]
+
+
 def _send(sock: socket.socket, message: Any) -> None:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     sock.sendall(_FRAME.pack(len(data)))
@@ -157,12 +185,7 @@ def serve(fd: int, max_memory: int) -> None:
             return
         if job is None:
             return
-        try:
-            reply: tuple[str, Any] = ("ok", judge(*job))
-        except MemoryError:
-            reply = ("memory", "MemoryError")
-        except Exception as exc:  # any bug of a page's extraction is that page's failure
-            reply = ("error", repr(exc)[:500])
+        reply = _call(*job)
         del job
         _send(sock, reply)
         if reply[0] == "memory":
@@ -171,7 +194,10 @@ def serve(fd: int, max_memory: int) -> None:
 
 @dataclass
 class _Job:
-    args: tuple[bytes | str, str | None, str, dict[str, Any], frozenset[str] | None]
+    function: Callable[..., Outcome]
+    """:func:`judge` or :func:`judge_archived`: module functions, pickled by name."""
+    args: tuple[Any, ...]
+    url: str
     future: Future[Outcome]
 
 
@@ -256,9 +282,9 @@ class _Worker:
         if self.process is None:
             self._start()
         assert self.sock is not None
-        url = job.args[2]
+        url = job.url
         try:
-            _send(self.sock, job.args)
+            _send(self.sock, (job.function, job.args))
         except OSError:
             code = self._reap()
             self.replaced += 1
@@ -335,20 +361,39 @@ class BoundedExtractor:
         template: frozenset[str] | None = None,
     ) -> Future[Outcome]:
         """Queue one page; the future holds its :class:`Outcome` or :class:`ExtractionFailed`."""
+        return self._submit(judge, (body, encoding, url, dict(hints or {}), template), url)
+
+    def submit_archived(
+        self,
+        body: bytes,
+        content_encoding: str,
+        content_type: str,
+        url: str,
+        hints: dict[str, Any] | None = None,
+        template: frozenset[str] | None = None,
+    ) -> Future[Outcome]:
+        """Queue one archived body as stored (:func:`judge_archived`): the worker undoes its
+        ``Content-Encoding`` and picks its charset. A body that does not decode fails with
+        :data:`FAILED` ("cannot decode body: ...")."""
+        args = (body, content_encoding, content_type, url, dict(hints or {}), template)
+        return self._submit(judge_archived, args, url)
+
+    def _submit(
+        self, function: Callable[..., Outcome], args: tuple[Any, ...], url: str
+    ) -> Future[Outcome]:
         if self._closed:
             raise RuntimeError("BoundedExtractor.submit() after close()")
         future: Future[Outcome] = Future()
-        args = (body, encoding, url, dict(hints or {}), template)
         if not self._workers:
             future.set_running_or_notify_cancel()
-            try:
-                future.set_result(judge(*args))
-            except MemoryError:
-                future.set_exception(ExtractionFailed(MEMORY, "MemoryError"))
-            except Exception as exc:  # same contract as the workers
-                future.set_exception(ExtractionFailed(FAILED, repr(exc)[:500]))
+            kind, value = _call(function, args)  # same contract as the workers
+            if kind == "ok":
+                future.set_result(value)
+            else:
+                reason = MEMORY if kind == "memory" else FAILED
+                future.set_exception(ExtractionFailed(reason, value))
             return future
-        self.jobs.put(_Job(args, future))
+        self.jobs.put(_Job(function, args, url, future))
         return future
 
     def close(self) -> None:
