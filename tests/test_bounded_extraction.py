@@ -13,6 +13,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -280,3 +282,64 @@ def test_template_settings():
         ExtractConfig.from_settings(
             get_crawler(settings_dict={"NEWSARCHIVE_TEMPLATE_MIN_PAGES": "1"}).settings
         )
+
+
+_FORKING_SCRIPT = """
+import gzip, json, sys, threading
+from newsarchive.extraction.bounded import BoundedExtractor, _ForkedProcess, judge
+
+seed_path, url, hostile_count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+seed = open(seed_path, "rb").read()
+print("printed once, before the fork")  # buffered: a fork must not print it again
+result = {}
+with BoundedExtractor(2, 1.0, 0, fork=True) as pool:
+    result["forked"] = [isinstance(w.process, _ForkedProcess) for w in pool._workers]
+    got = pool.submit_archived(gzip.compress(seed), "gzip", "text/html; charset=utf-8", url)
+    result["same_as_inline"] = got.result(60) == judge(seed, "utf-8", url, {})
+    hostile = "<html><body><article>" + "<p>a</p>" * hostile_count + "</article></body></html>"
+    try:
+        pool.submit(hostile.encode(), "utf-8", "https://example.com/a/x/1.html").result(120)
+    except Exception as exc:
+        result["hostile"] = exc.reason
+    try:
+        pool.submit_archived(b"\\x1f\\x8bnot gzip", "gzip", "text/html", url).result(60)
+    except Exception as exc:
+        result["damaged"] = [exc.reason, exc.detail[:20]]
+    after = [pool.submit(seed, "utf-8", url) for _ in range(3)]
+    result["after"] = all(f.result(60).is_article for f in after)
+    result["replaced"] = pool.replaced
+blocker = threading.Event()
+thread = threading.Thread(target=blocker.wait)
+thread.start()
+with BoundedExtractor(1, 10, 0, fork=True) as pool:  # another thread runs: no fork
+    result["forked_with_a_thread"] = isinstance(pool._workers[0].process, _ForkedProcess)
+    result["threaded_ok"] = pool.submit(seed, "utf-8", url).result(60).is_article
+blocker.set()
+thread.join()
+print(json.dumps(result))
+"""
+
+
+def test_forked_workers_judge_as_spawned_ones_and_are_replaced_fresh():
+    """``fork=True`` (scrapy reextract): workers forked from a warmed-up, single-threaded
+    process give the in-process answers, time out and are replaced like spawned ones, and
+    never fork while another thread runs."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _FORKING_SCRIPT, str(SITE / "www.rferl.org" / SEED_PATH.lstrip("/")),
+         SEED_URL, "100000"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines.count("printed once, before the fork") == 1, proc.stdout
+    result = json.loads(lines[-1])
+    assert result == {
+        "forked": [True, True],
+        "same_as_inline": True,
+        "hostile": TIMEOUT,
+        "damaged": [FAILED, "cannot decode body: "],
+        "after": True,
+        "replaced": 1,
+        "forked_with_a_thread": False,
+        "threaded_ok": True,
+    }

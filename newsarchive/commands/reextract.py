@@ -298,7 +298,7 @@ def reextract(paths: list[Path], output: Path, config: ExtractConfig) -> Tally:
     pending: deque[tuple[Job, Future[Outcome]]] = deque()
     with (
         open(tmp, "w", encoding="utf-8") as out,
-        BoundedExtractor(config.workers, config.timeout, config.max_memory) as pool,
+        BoundedExtractor(config.workers, config.timeout, config.max_memory, fork=True) as pool,
     ):
 
         def drain(limit: int) -> None:
