@@ -151,10 +151,6 @@ def _recv(sock: socket.socket) -> Any:
     return pickle.loads(_recv_exactly(sock, size))
 
 
-def _warm_up() -> None:
-    extract(_WARM_UP_HTML, "http://localhost/a/1.html")  # trafilatura's first call loads data
-
-
 def _serve_forked(fd: int, max_memory: int, inherited: list[int]) -> None:
     """A forked worker's main: let go of what it inherited, then :func:`serve`."""
     for other in inherited:  # the parent's ends of the pipes to the workers forked before
@@ -162,7 +158,7 @@ def _serve_forked(fd: int, max_memory: int, inherited: list[int]) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)  # a feed may be going to our standard output
     os.dup2(devnull, 1)
     os.close(devnull)
-    serve(fd, max_memory, warm=True)
+    serve(fd, max_memory, forked=True)
 
 
 class _ForkedProcess:
@@ -189,14 +185,13 @@ def can_fork() -> bool:
 
 
 def _fork_workers(count: int, max_memory: int) -> list[tuple[_ForkedProcess, socket.socket]]:
-    """``count`` warmed-up workers forked from this process, each with our end of its pipe.
+    """``count`` workers forked from this process, each with our end of its pipe.
 
-    A fresh interpreter per worker spends ~0.4 s of CPU importing and warming up trafilatura,
-    which ``scrapy reextract`` has imported already: warmed up once here, each fork starts in
-    milliseconds (on 2,000 pages, 2 workers: ~1 % of the whole rebuild). The garbage collector's
-    objects are frozen first so that the workers' collections do not copy the shared pages.
+    A fresh interpreter per worker spends ~0.2 s of CPU importing trafilatura, which ``scrapy
+    reextract`` has imported already; forked, each worker only warms up (~0.2 s, while the
+    command reads the archive's index on the other core). The garbage collector's objects are
+    frozen first so that the workers' collections do not copy the pages they share with us.
     """
-    _warm_up()
     for stream in (sys.stdout, sys.stderr):  # else the child would flush our buffers again
         stream.flush()
     context = multiprocessing.get_context("fork")
@@ -230,11 +225,11 @@ def _die_with_parent() -> None:
         pass
 
 
-def serve(fd: int, max_memory: int, *, warm: bool = False) -> None:
+def serve(fd: int, max_memory: int, *, forked: bool = False) -> None:
     """A worker's main: cap the address space, warm up, then judge pages until told to stop.
 
     Started by :class:`BoundedExtractor` as ``python -c`` with one end of a socket pair, or
-    forked from a process that imported and warmed up extraction already (``warm``).
+    ``forked`` from a process that imported extraction already.
     """
     # Ctrl-C and SIGTERM are the crawl's to handle; it stops its workers when it is done.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -243,15 +238,14 @@ def serve(fd: int, max_memory: int, *, warm: bool = False) -> None:
     logging.basicConfig(
         level=logging.WARNING,
         format=f"newsarchive extraction worker {os.getpid()}: %(levelname)s %(name)s: %(message)s",
-        force=warm,  # forked: the parent's handlers are not the worker's
+        force=forked,  # the parent's handlers are not the worker's
     )
     if max_memory > 0:
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         cap = max_memory if hard == resource.RLIM_INFINITY else min(max_memory, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     sock = socket.socket(fileno=fd)
-    if not warm:
-        _warm_up()
+    extract(_WARM_UP_HTML, "http://localhost/a/1.html")  # trafilatura's first call loads data
     _send(sock, ("ready", os.getpid()))
     while True:
         try:
