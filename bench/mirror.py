@@ -59,6 +59,17 @@ def corpus_pages(root: Path | None = None) -> list[tuple[str, bytes]]:
     return [(page.url, page.html) for page in pages]
 
 
+def mirror_page(
+    pages: list[tuple[str, bytes]], n: int, *, encoded: bool = True
+) -> tuple[str, bytes]:
+    """Page ``n`` of the mirror: its URL and its bytes as served (gzip-encoded if ``encoded``)."""
+    _url, html = pages[n % len(pages)]
+    page = html + f"\n<!-- mirror copy {n} -->\n".encode()
+    if encoded:
+        page = gzip.compress(page, compresslevel=6, mtime=0)
+    return f"https://{HOST}/a/{FIRST_ID + n}.html", page
+
+
 def build(folder: Path, count: int, corpora: Path | None = None, *, encoded: bool = True) -> Mirror:
     """Write ``count`` mirror pages, robots.txt and the sitemaps into ``folder``; ``encoded``:
     pages served gzip-encoded (see the module docstring)."""
@@ -69,14 +80,12 @@ def build(folder: Path, count: int, corpora: Path | None = None, *, encoded: boo
     (site / "robots.txt").write_text(_ROBOTS)
     urls = []
     for n in range(count):
-        _url, html = pages[n % len(pages)]
-        name = f"{FIRST_ID + n}.html"
-        page = html + f"\n<!-- mirror copy {n} -->\n".encode()
+        url, page = mirror_page(pages, n, encoded=encoded)
+        name = url.rsplit("/", 1)[1]
         if encoded:
-            page = gzip.compress(page, compresslevel=6, mtime=0)
             (site / "a" / f"{name}.headers.json").write_text(_GZIP_SIDECAR)
         (site / "a" / name).write_bytes(page)
-        urls.append(f"https://{HOST}/a/{name}")
+        urls.append(url)
     entries = "".join(
         f"<url><loc>{u}</loc><lastmod>2025-05-25T10:00:00Z</lastmod></url>" for u in urls
     )

@@ -13,7 +13,9 @@ an HTTP proxy), and measures, one after the other on the same machine:
   elsewhere slows both alike);
 * trafilatura's command line (``-i urls --parallel 4``, sleep 0) and a naive Scrapy spider
   calling trafilatura inline (``bench/naive_spider.py``), on the same URLs;
-* ``wget --warc-file`` (archive only) and ``scrapy reextract`` over the full crawl's WARCs.
+* ``wget --warc-file`` (archive only) and ``scrapy reextract`` over the full crawl's WARCs,
+  next to its floor (``bench/reextract_floor.py``: its workers' own per-page work alone, on the
+  mirror's pages held in memory).
 
 For each: pages/s, CPU ms per page (all its processes; the main process's own share where the
 tool has workers), the web double's CPU per page and the peak RSS of the largest process.
@@ -260,6 +262,16 @@ def reextract(
     return row
 
 
+def reextract_floor(pages: int) -> Row:
+    """``bench/reextract_floor.py``: reextract's workers' own work, nothing else."""
+    cmd = [sys.executable, str(REPO / "bench" / "reextract_floor.py"), "--pages", str(pages)]
+    out = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True).stdout
+    found = json.loads(out.strip().splitlines()[-1])
+    cpu = found["cpu_ms_per_page"] * pages / 1000
+    name = "reextract floor: its workers' work alone (pages in memory, no archive, no start)"
+    return Row(name, pages, pages, found["seconds"], cpu, None, 0.0, found["rss_mib"])
+
+
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "" if value is None else f"{value:,.{digits}f}"
 
@@ -388,6 +400,7 @@ def main() -> int:
                     print("wget not installed: its row is left out", file=sys.stderr)
             if "reextract" in wanted:
                 rows["reextract"] = reextract(double, work / "full", n, work)
+                rows["reextract-floor"] = reextract_floor(n)
         finally:
             double.stop()
         if args.scale:
@@ -421,6 +434,15 @@ def main() -> int:
         if not ok:
             missed.append(what)
     ours = rows.get("extract")
+    floor = rows.get("reextract-floor")
+    if floor and ours:
+        # what reextract would reach if reading the archive, writing the items and starting its
+        # processes cost nothing: the bound its target is up against (shown, not a target)
+        limit_rate = cores * 1000 / ours.ms(ours.cpu)  # type: ignore[operator]
+        print(
+            f"     reextract floor / (cores / extract() cost): {floor.pages_per_s / limit_rate:.2f}"
+            " (not a target: the workers' own work alone)"
+        )
     if scale_again and ours:
         # the same ratio with the processes' start (interpreters, imports, workers) spread over
         # ten times the pages: what a long rebuild runs at (shown, not a target)

@@ -85,3 +85,28 @@ def test_both_extractors_are_measured_in_one_process_on_every_corpus_page(corpor
     assert found["pages"] == len(mirror.corpus_pages(corpora))
     assert set(found["ms_per_page"]) == {"newsarchive", "trafilatura"}
     assert all(ms > 1 for ms in found["ms_per_page"].values())  # real extraction, not a no-op
+
+
+def test_reextract_floor_judges_every_mirror_page_in_forked_workers(corpora: Path) -> None:
+    script = Path(__file__).resolve().parent.parent / "bench" / "reextract_floor.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--pages", "24"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NEWSARCHIVE_CORPORA": str(corpora)},
+    ).stdout
+    found = json.loads(out.strip().splitlines()[-1])
+    assert found["pages"] == 24
+    # the workers' CPU is the pages' extraction (milliseconds each), not a no-op fork
+    assert found["cpu_ms_per_page"] > 1
+    assert found["pages_per_s"] == pytest.approx(24 / found["seconds"])
+
+
+def test_mirror_page_is_what_the_mirror_serves(corpora: Path, tmp_path: Path) -> None:
+    site = mirror.build(tmp_path / "mirror", 3, corpora)
+    pages = mirror.corpus_pages(corpora)
+    for n, url in enumerate(site.urls):
+        served = (tmp_path / "mirror" / mirror.HOST / "a" / url.rsplit("/", 1)[1]).read_bytes()
+        assert mirror.mirror_page(pages, n) == (url, served)
+        assert gzip.decompress(served).startswith(pages[n][1])
