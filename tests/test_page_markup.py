@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive.extraction.payload import DECODE_ERRORS, decode_content
 from newsarchive.extraction.bounded import judge
 from newsarchive.extraction.document import page_markup, parse
 from newsarchive.extraction.metadata import from_jsonld, jsonld_types
+from newsarchive.extraction.payload import DECODE_ERRORS, decode_content
 from tests.test_reextract import reextract, write_warc
 
 REPO = Path(__file__).resolve().parents[1]
