@@ -122,7 +122,7 @@ def _call(function: Callable[..., Outcome], args: tuple[Any, ...]) -> tuple[str,
         return "ok", function(*args)
     except MemoryError:
         return "memory", "MemoryError"
-    except UndecodableBody as exc:  # said in words, like a failed extraction's repr
+    except UndecodableBody as exc:  # already in words ("cannot decode body: ..."), no repr
         return "error", str(exc)
     except Exception as exc:  # any bug of a page's extraction is that page's failure
         return "error", repr(exc)[:500]
