@@ -195,7 +195,12 @@ def extract_interleaved() -> dict[str, float]:
 
 
 def _extract_alone_run(system: str) -> dict:
-    cmd = [sys.executable, str(REPO / "bench" / "extract_alone.py"), system]
+    return _bench_script("extract_alone.py", system)
+
+
+def _bench_script(script: str, *args: str) -> dict:
+    """The JSON line a ``bench/`` script prints last."""
+    cmd = [sys.executable, str(REPO / "bench" / script), *args]
     out = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -264,9 +269,7 @@ def reextract(
 
 def reextract_floor(pages: int) -> Row:
     """``bench/reextract_floor.py``: reextract's workers' own work, nothing else."""
-    cmd = [sys.executable, str(REPO / "bench" / "reextract_floor.py"), "--pages", str(pages)]
-    out = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True).stdout
-    found = json.loads(out.strip().splitlines()[-1])
+    found = _bench_script("reextract_floor.py", "--pages", str(pages))
     cpu = found["cpu_ms_per_page"] * pages / 1000
     name = "reextract floor: its workers' work alone (pages in memory, no archive, no start)"
     return Row(name, pages, pages, found["seconds"], cpu, None, 0.0, found["rss_mib"])
@@ -291,6 +294,11 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def bound(extract_row: Row, cores: int) -> float:
+    """Pages/s of ``cores`` processes doing nothing but ``extract()``: reextract's yardstick."""
+    return cores * 1000 / extract_row.ms(extract_row.cpu)  # type: ignore[operator]
+
+
 def targets(rows: dict[str, Row], cores: int, scale: Row | None) -> list[tuple[str, float, float]]:
     """(what, measured ratio, limit) for each issue-11 target the run has the rows for; a
     ratio must be >= its limit when the limit is positive, <= -limit when negative."""
@@ -308,9 +316,12 @@ def targets(rows: dict[str, Row], cores: int, scale: Row | None) -> list[tuple[s
         found.append(("no-extraction crawl CPU/page / bare spider", off.cpu / bare.cpu, -1.6))
     again = rows.get("reextract")
     if again and ours:
-        limit_rate = cores * 1000 / ours.ms(ours.cpu)  # type: ignore[operator]
         found.append(
-            ("reextract pages/s / (cores / extract() cost)", again.pages_per_s / limit_rate, 0.9)
+            (
+                "reextract pages/s / (cores / extract() cost)",
+                again.pages_per_s / bound(ours, cores),
+                0.9,
+            )
         )
     if full:
         busy = full.double_cpu / full.seconds
@@ -438,18 +449,17 @@ def main() -> int:
     if floor and ours:
         # what reextract would reach if reading the archive, writing the items and starting its
         # processes cost nothing: the bound its target is up against (shown, not a target)
-        limit_rate = cores * 1000 / ours.ms(ours.cpu)  # type: ignore[operator]
         print(
-            f"     reextract floor / (cores / extract() cost): {floor.pages_per_s / limit_rate:.2f}"
+            "     reextract floor / (cores / extract() cost):"
+            f" {floor.pages_per_s / bound(ours, cores):.2f}"
             " (not a target: the workers' own work alone)"
         )
     if scale_again and ours:
         # the same ratio with the processes' start (interpreters, imports, workers) spread over
         # ten times the pages: what a long rebuild runs at (shown, not a target)
-        limit_rate = cores * 1000 / ours.ms(ours.cpu)  # type: ignore[operator]
         print(
             f"     reextract at {scale_again.pages} pages / (cores / extract() cost):"
-            f" {scale_again.pages_per_s / limit_rate:.2f} (not a target)"
+            f" {scale_again.pages_per_s / bound(ours, cores):.2f} (not a target)"
         )
     if args.json:
         args.json.write_text(

@@ -72,31 +72,27 @@ def test_targets_compare_rows_of_one_run() -> None:
 
 
 @pytest.mark.slow
-def test_both_extractors_are_measured_in_one_process_on_every_corpus_page(corpora: Path) -> None:
-    script = Path(__file__).resolve().parent.parent / "bench" / "extract_alone.py"
+def _bench_script(corpora: Path, script: str, *args: str) -> dict:
+    """The JSON line a ``bench/`` script prints last, run on ``corpora``."""
     out = subprocess.run(
-        [sys.executable, str(script), "both", "--repeat", "1"],
+        [sys.executable, str(Path(__file__).resolve().parent.parent / "bench" / script), *args],
         capture_output=True,
         text=True,
         check=True,
         env={**os.environ, "NEWSARCHIVE_CORPORA": str(corpora)},
     ).stdout
-    found = json.loads(out.strip().splitlines()[-1])
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_both_extractors_are_measured_in_one_process_on_every_corpus_page(corpora: Path) -> None:
+    found = _bench_script(corpora, "extract_alone.py", "both", "--repeat", "1")
     assert found["pages"] == len(mirror.corpus_pages(corpora))
     assert set(found["ms_per_page"]) == {"newsarchive", "trafilatura"}
     assert all(ms > 1 for ms in found["ms_per_page"].values())  # real extraction, not a no-op
 
 
 def test_reextract_floor_judges_every_mirror_page_in_forked_workers(corpora: Path) -> None:
-    script = Path(__file__).resolve().parent.parent / "bench" / "reextract_floor.py"
-    out = subprocess.run(
-        [sys.executable, str(script), "--pages", "24"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "NEWSARCHIVE_CORPORA": str(corpora)},
-    ).stdout
-    found = json.loads(out.strip().splitlines()[-1])
+    found = _bench_script(corpora, "reextract_floor.py", "--pages", "24")
     assert found["pages"] == 24
     # the workers' CPU is the pages' extraction (milliseconds each), not a no-op fork
     assert found["cpu_ms_per_page"] > 1
